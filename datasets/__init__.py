@@ -1,0 +1,1 @@
+"""TFDS builders for mlclf, importable as `mlclf_datasets` (see setup.py)."""

@@ -1,0 +1,25 @@
+"""Losses for multilingual multi-label classification.
+
+All languages share one output index (see docs/architecture.md, "Batches"): a document only has
+targets for its own language's outputs, the others are marked -1 and must not be trained on.
+"""
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="mlclf")
+def masked_binary_crossentropy(y_true, y_pred):
+    """Binary cross-entropy of sigmoid scores, ignoring targets < 0.
+
+    y_true: float `[B, L]`, 1/0 for the document's outputs, -1 elsewhere; y_pred: probabilities
+    `[B, L]`. Returns the per-document loss `[B]`: the mean over that document's valid outputs,
+    or 0 for a document without any (so Keras' batch mean and `sample_weight` apply as usual).
+    """
+    y_true = tf.convert_to_tensor(y_true)
+    y_pred = tf.convert_to_tensor(y_pred)
+    y_true = tf.cast(y_true, y_pred.dtype)
+    valid = tf.cast(y_true >= 0, y_pred.dtype)
+    eps = keras.config.epsilon()
+    p = tf.clip_by_value(y_pred, eps, 1.0 - eps)
+    bce = -(y_true * tf.math.log(p) + (1.0 - y_true) * tf.math.log(1.0 - p)) * valid
+    return tf.math.divide_no_nan(tf.reduce_sum(bce, axis=-1), tf.reduce_sum(valid, axis=-1))

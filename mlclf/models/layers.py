@@ -1,0 +1,206 @@
+"""Registered Keras layers shared by the models (all serialisable; no Lambda layers).
+
+Padding is given explicitly as a boolean `valid` argument (True at real positions, i.e.
+`word_ids != 0`) rather than through Keras' implicit masks: the hierarchical models reshape
+and route tensors between languages, and an explicit argument cannot get lost on the way.
+"""
+import copy
+
+import keras
+import tensorflow as tf
+
+register = keras.saving.register_keras_serializable(package="mlclf")
+
+
+@register
+class WordEmbedding(keras.layers.Layer):
+    """Word vectors, optionally averaged with hashed character n-gram vectors (fastText-style).
+
+    With `num_subword_buckets > 0` a word is the mean of its own vector and the vectors of its
+    n-grams (`subword_ids [..., G]`, ids in [1, buckets], 0 = padding), so rare and unknown
+    words still get informative vectors. `embedding_matrix` `[vocab_size, embed_dim]` only sets
+    the initial word vectors; it is not part of the config (saved weights restore it).
+    """
+
+    def __init__(self, vocab_size, embed_dim, num_subword_buckets=0, trainable_embeddings=True,
+                 embedding_matrix=None, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size = vocab_size
+        self.embed_dim = embed_dim
+        self.num_subword_buckets = num_subword_buckets
+        self.trainable_embeddings = trainable_embeddings
+        self.words = keras.layers.Embedding(
+            vocab_size, embed_dim, weights=embedding_matrix, trainable=trainable_embeddings,
+            name="words")
+        self.subwords = (keras.layers.Embedding(num_subword_buckets + 1, embed_dim, name="subwords")
+                         if num_subword_buckets else None)
+
+    def build(self, input_shape):
+        self.words.build()
+        if self.subwords is not None:
+            self.subwords.build()
+
+    def call(self, word_ids, subword_ids=None):
+        vectors = self.words(word_ids)
+        if self.subwords is None:
+            return vectors
+        if subword_ids is None:
+            raise ValueError("this embedding averages subword vectors: pass `subword_ids`")
+        word_present = tf.cast(word_ids != 0, vectors.dtype)[..., None]
+        ngram_present = tf.cast(subword_ids != 0, vectors.dtype)[..., None]
+        total = vectors * word_present + tf.reduce_sum(
+            self.subwords(subword_ids) * ngram_present, axis=-2)
+        count = word_present + tf.reduce_sum(ngram_present, axis=-2)
+        return tf.math.divide_no_nan(total, count)
+
+    def get_config(self):
+        return {**super().get_config(), "vocab_size": self.vocab_size,
+                "embed_dim": self.embed_dim, "num_subword_buckets": self.num_subword_buckets,
+                "trainable_embeddings": self.trainable_embeddings}
+
+
+@register
+class SequenceEncoder(keras.layers.Layer):
+    """Contextualises each position of `[..., P, D]` sequences: 'dense', 'gru' or 'bigru'.
+
+    'dense' is a position-wise Dense(units, relu); 'gru' a GRU(units); 'bigru' a bidirectional
+    GRU with `units` per direction (output 2*units). Recurrent encoders skip padded steps.
+    """
+
+    KINDS = ("dense", "gru", "bigru")
+
+    def __init__(self, kind, units, **kwargs):
+        super().__init__(**kwargs)
+        if kind not in self.KINDS:
+            raise ValueError(f"unknown encoder {kind!r}; expected one of {self.KINDS}")
+        self.kind = kind
+        self.units = units
+        if kind == "dense":
+            self.inner = keras.layers.Dense(units, activation="relu", name="dense")
+        elif kind == "gru":
+            self.inner = keras.layers.GRU(units, return_sequences=True, name="gru")
+        else:
+            self.inner = keras.layers.Bidirectional(
+                keras.layers.GRU(units, return_sequences=True), name="bigru")
+        self.output_dim = 2 * units if kind == "bigru" else units
+
+    def build(self, input_shape):
+        self.inner.build((None, *input_shape[-2:]))
+
+    def call(self, inputs, valid):
+        if self.kind == "dense":
+            return self.inner(inputs)
+        # RNNs take [batch, steps, dim]: fold the leading axes (e.g. documents x sentences).
+        shape = tf.shape(inputs)
+        steps = shape[-2]
+        sequences = tf.reshape(inputs, [-1, steps, inputs.shape[-1]])
+        valid = tf.reshape(valid, [-1, steps])
+        # cuDNN rejects zero-length sequences, and padded sentences are all padding: give such
+        # rows one step. Its output is never used, since pooling reads the true `valid`.
+        valid = tf.logical_or(valid, tf.range(steps) == 0)
+        outputs = self.inner(sequences, mask=valid)
+        return tf.reshape(outputs, tf.concat([shape[:-1], [self.output_dim]], axis=0))
+
+    def get_config(self):
+        return {**super().get_config(), "kind": self.kind, "units": self.units}
+
+
+def _weighted_sum(inputs, weights):
+    """sum_p weights[..., p] * inputs[..., p, :]"""
+    return tf.reduce_sum(weights[..., None] * inputs, axis=-2)
+
+
+@register
+class MaskedAttention(keras.layers.Layer):
+    """HAN attention pooling over the positions of `[..., P, D]`: returns (vector, weights).
+
+    u_p = tanh(W h_p + b), weight_p = softmax_p(u_p . c) over real positions, with a learned
+    context vector c. Padded positions get exactly zero weight; a row without real positions
+    (a padded sentence) gets all-zero weights and a zero vector, never NaN.
+    """
+
+    def build(self, input_shape):
+        dim = input_shape[-1]
+        self.kernel = self.add_weight(name="kernel", shape=(dim, dim),
+                                      initializer="glorot_uniform")
+        self.bias = self.add_weight(name="bias", shape=(dim,), initializer="zeros")
+        self.context = self.add_weight(name="context", shape=(dim,),
+                                       initializer="glorot_uniform")
+
+    def call(self, inputs, valid):
+        hidden = tf.tanh(tf.tensordot(inputs, self.kernel, axes=1) + self.bias)
+        scores = tf.tensordot(hidden, self.context, axes=1)
+        # The dtype's minimum, not -inf: an all-padding row then softmaxes to finite values,
+        # which the multiplication by the mask turns into exact zeros.
+        scores = tf.where(valid, scores, tf.constant(scores.dtype.min, scores.dtype))
+        weights = tf.nn.softmax(scores, axis=-1) * tf.cast(valid, scores.dtype)
+        return _weighted_sum(inputs, weights), weights
+
+
+@register
+class MaskedAverage(keras.layers.Layer):
+    """Mean over the real positions of `[..., P, D]`; same outputs as MaskedAttention.
+
+    The weights are 1/(number of real positions), exactly 0 on padding; all zero for a row
+    without real positions.
+    """
+
+    def call(self, inputs, valid):
+        valid = tf.cast(valid, inputs.dtype)
+        weights = tf.math.divide_no_nan(valid, tf.reduce_sum(valid, axis=-1, keepdims=True))
+        return _weighted_sum(inputs, weights), weights
+
+
+@register
+class PerLanguage(keras.layers.Layer):
+    """One copy of `layer` per language; each document goes through its language's copy only.
+
+    The batch is split by `lang_id` in [0, num_languages) (tf.dynamic_partition), each group
+    runs through its copy, and the results are put back in batch order (tf.dynamic_stitch).
+    A document thus costs one copy, not num_languages, and a batch may lack languages. Both ops
+    also compile with XLA. Wraps layers called as `layer(inputs, valid)` whose inputs,
+    `valid` and outputs (a tensor or a tuple of them) all have the batch first.
+    """
+
+    def __init__(self, layer, num_languages, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(layer, keras.layers.Layer):
+            layer = keras.saving.serialize_keras_object(layer)
+        self.layer_config = layer
+        self.num_languages = num_languages
+        self.copies = []
+        for lang in range(num_languages):
+            config = copy.deepcopy(layer)
+            config["config"]["name"] = f"{config['config']['name']}_{lang}"
+            self.copies.append(keras.saving.deserialize_keras_object(config))
+
+    def build(self, input_shape):
+        # Build every copy now: a copy whose language is missing from the first batch would
+        # otherwise try to create its weights later, inside a traced function.
+        for layer in self.copies:
+            layer.build(input_shape)
+
+    def call(self, inputs, valid, lang_id):
+        lang_id = tf.cast(lang_id, tf.int32)
+        tf.debugging.assert_non_negative(lang_id, "lang_id must be a training language")
+        tf.debugging.assert_less(lang_id, self.num_languages,
+                                 "lang_id must be a training language")
+        positions = tf.dynamic_partition(tf.range(tf.shape(lang_id)[0]), lang_id,
+                                         self.num_languages)
+        groups = zip(tf.dynamic_partition(inputs, lang_id, self.num_languages),
+                     tf.dynamic_partition(valid, lang_id, self.num_languages))
+        outputs = [layer(x, v) for layer, (x, v) in zip(self.copies, groups)]
+        return tf.nest.map_structure(lambda *parts: tf.dynamic_stitch(positions, list(parts)),
+                                     *outputs)
+
+    def get_config(self):
+        return {**super().get_config(), "layer": self.layer_config,
+                "num_languages": self.num_languages}
+
+
+@register
+class ZeroPadPositions(keras.layers.Layer):
+    """Sets the vectors of padded positions (`word_ids == 0`) of `[B, N, D]` to zero."""
+
+    def call(self, inputs, word_ids):
+        return inputs * tf.cast(word_ids != 0, inputs.dtype)[..., None]

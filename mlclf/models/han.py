@@ -1,0 +1,200 @@
+"""Hierarchical document classifiers: NN, HNN, HAN and the multilingual MHAN family.
+
+Pappas & Popescu-Belis (2017), "Multilingual Hierarchical Attention Networks for Document
+Classification". A document is `word_ids [B, K, T]`: K sentences of T words, 0 = padding.
+
+    word vectors   [B,K,T,E]  --word encoder-->      [B,K,T,H]  --word pooling-->      [B,K,H]
+    sentence vecs  [B,K,H]    --sentence encoder-->  [B,K,H]    --sentence pooling-->  [B,H]
+    document       [B,H]      --head: Dense(num_outputs, sigmoid)-->  scores
+
+    model      encoders  pooling    per-language parts (the rest is shared)
+    nn         -         average    -   (average of all real word vectors; flat input allowed)
+    hnn        yes       average    -
+    han        yes       attention  -
+    mhan_enc   yes       attention  attention (encoders shared)
+    mhan_att   yes       attention  encoders  (attention shared)
+    mhan_both  yes       attention  -
+
+nn, hnn and han are monolingual (num_languages=1). The MHAN models read one embedding space
+and one head over the global output index; a document's targets are -1 outside its
+language's labels, so the shared head acts as separate per-language heads. Per-language parts
+send each document through its own language's copy (layers.PerLanguage).
+"""
+from typing import NamedTuple
+
+import keras
+import tensorflow as tf
+
+from mlclf.models.layers import (MaskedAttention, MaskedAverage, PerLanguage, SequenceEncoder,
+                                 WordEmbedding, register)
+
+
+class Variant(NamedTuple):
+    encoders: bool
+    attention: bool
+    shared_encoders: bool
+    shared_attention: bool
+    multilingual: bool
+
+
+VARIANTS = {
+    "nn": Variant(False, False, True, True, False),
+    "hnn": Variant(True, False, True, True, False),
+    "han": Variant(True, True, True, True, False),
+    "mhan_enc": Variant(True, True, True, False, True),
+    "mhan_att": Variant(True, True, False, True, True),
+    "mhan_both": Variant(True, True, True, True, True),
+}
+
+
+class MhanModels(NamedTuple):
+    """Two views of the same weights."""
+    train: keras.Model    # features -> scores [B, num_outputs]
+    inspect: keras.Model  # features -> {scores, document, word_attention, sentence_attention}
+
+
+@register
+class HierarchicalEncoder(keras.layers.Layer):
+    """features -> {"document" [B,D], "word_attention" [B,K,T], "sentence_attention" [B,K]}.
+
+    For flat `word_ids [B,N]` (nn only) the output is just {"document"}.
+    Attention weights are 0 on padding and sum to 1 over each sentence's words / the
+    document's sentences; a sentence counts as real if it has at least one real word.
+    """
+
+    def __init__(self, variant, *, num_languages, vocab_size, embed_dim, encoder="dense",
+                 hidden=100, num_subword_buckets=0, trainable_embeddings=True,
+                 embedding_matrix=None, **kwargs):
+        super().__init__(**kwargs)
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown model {variant!r}; expected one of {list(VARIANTS)}")
+        self.variant = variant
+        self.num_languages = num_languages
+        self.vocab_size = vocab_size
+        self.embed_dim = embed_dim
+        self.encoder = encoder
+        self.hidden = hidden
+        self.num_subword_buckets = num_subword_buckets
+        self.trainable_embeddings = trainable_embeddings
+        spec = VARIANTS[variant]
+        if not spec.multilingual and num_languages != 1:
+            raise ValueError(f"{variant} is monolingual (num_languages=1); for several "
+                             "languages use mhan_enc, mhan_att or mhan_both")
+
+        def per_language_unless(shared, layer):
+            if shared or num_languages == 1:
+                return layer
+            return PerLanguage(layer, num_languages, name=layer.name)
+
+        Pooling = MaskedAttention if spec.attention else MaskedAverage
+        self.embedding = WordEmbedding(vocab_size, embed_dim, num_subword_buckets,
+                                       trainable_embeddings, embedding_matrix, name="embedding")
+        self.word_pooling = per_language_unless(spec.shared_attention, Pooling(name="word_pooling"))
+        if spec.encoders:
+            self.word_encoder = per_language_unless(
+                spec.shared_encoders, SequenceEncoder(encoder, hidden, name="word_encoder"))
+            self.sentence_encoder = per_language_unless(
+                spec.shared_encoders, SequenceEncoder(encoder, hidden, name="sentence_encoder"))
+            self.sentence_pooling = per_language_unless(
+                spec.shared_attention, Pooling(name="sentence_pooling"))
+
+    def build(self, features_shape):
+        # Build every part from the input shapes, so that a loaded model has all its weights
+        # before they are restored.
+        shape = features_shape["word_ids"]
+        sentences, words = (1, shape[-1]) if len(shape) == 2 else shape[-2:]
+        self.embedding.build(shape)
+        dim = self.embed_dim
+        if VARIANTS[self.variant].encoders:
+            self.word_encoder.build((None, sentences, words, dim))
+            dim = self.hidden * (2 if self.encoder == "bigru" else 1)
+            self.sentence_encoder.build((None, sentences, dim))
+            self.sentence_pooling.build((None, sentences, dim))
+        self.word_pooling.build((None, sentences, words, dim))
+
+    def call(self, features):
+        word_ids = features["word_ids"]
+        subword_ids = features.get("subword_ids")
+        lang_id = features["lang_id"]
+        flat = word_ids.shape.rank == 2
+        if flat:  # one sentence holding the whole document
+            word_ids = word_ids[:, None]
+            subword_ids = None if subword_ids is None else subword_ids[:, None]
+        real_words = word_ids != 0                           # [B,K,T]
+        real_sentences = tf.reduce_any(real_words, axis=-1)  # [B,K]: has a real word
+
+        words = self.embedding(word_ids, subword_ids)        # [B,K,T,E]
+        if not VARIANTS[self.variant].encoders:
+            document, word_attention, sentence_attention = self._average_words(words, real_words)
+        else:
+            words = self._apply(self.word_encoder, words, real_words, lang_id)
+            sentences, word_attention = self._apply(self.word_pooling, words, real_words, lang_id)
+            sentences = self._apply(self.sentence_encoder, sentences, real_sentences, lang_id)
+            document, sentence_attention = self._apply(self.sentence_pooling, sentences,
+                                                       real_sentences, lang_id)
+        if flat:
+            return {"document": document}
+        return {"document": document, "word_attention": word_attention,
+                "sentence_attention": sentence_attention}
+
+    def _average_words(self, words, real_words):
+        """nn: the mean over all real words of the document, written as sentence means
+        weighted by each sentence's share of the words, to report both levels of weights."""
+        sentences, word_attention = self.word_pooling(words, real_words)
+        counts = tf.reduce_sum(tf.cast(real_words, words.dtype), axis=-1)
+        sentence_attention = tf.math.divide_no_nan(
+            counts, tf.reduce_sum(counts, axis=-1, keepdims=True))
+        document = tf.reduce_sum(sentence_attention[..., None] * sentences, axis=1)
+        return document, word_attention, sentence_attention
+
+    @staticmethod
+    def _apply(layer, inputs, valid, lang_id):
+        if isinstance(layer, PerLanguage):
+            return layer(inputs, valid, lang_id)
+        return layer(inputs, valid)
+
+    def get_config(self):
+        return {**super().get_config(), "variant": self.variant,
+                "num_languages": self.num_languages, "vocab_size": self.vocab_size,
+                "embed_dim": self.embed_dim, "encoder": self.encoder, "hidden": self.hidden,
+                "num_subword_buckets": self.num_subword_buckets,
+                "trainable_embeddings": self.trainable_embeddings}
+
+
+def model_inputs(max_sentences, max_words, num_subword_buckets=0):
+    """The features dict of docs/architecture.md as keras.Inputs.
+
+    `max_sentences=None` means flat `word_ids [B, max_words]`.
+    """
+    words_shape = (max_words,) if max_sentences is None else (max_sentences, max_words)
+    inputs = {"word_ids": keras.Input(words_shape, dtype="int32", name="word_ids"),
+              "lang_id": keras.Input((), dtype="int32", name="lang_id")}
+    if num_subword_buckets:
+        inputs["subword_ids"] = keras.Input((*words_shape, None), dtype="int32",
+                                            name="subword_ids")
+    return inputs
+
+
+def build_model(name, *, num_languages, vocab_size, embed_dim, num_outputs, encoder="dense",
+                hidden=100, embedding_matrix=None, trainable_embeddings=True,
+                num_subword_buckets=0, max_sentences, max_words) -> MhanModels:
+    """Builds one of VARIANTS; see the module docstring.
+
+    encoder: 'dense' | 'gru' | 'bigru' (hidden units per direction). embedding_matrix
+    `[vocab_size, embed_dim]` initialises the word vectors, frozen if not
+    trainable_embeddings. max_sentences=None: flat `[B, max_words]` input (nn only).
+    Train `train` with losses.masked_binary_crossentropy on the `labels` targets.
+    """
+    if max_sentences is None and name != "nn":
+        raise ValueError(f"{name} needs hierarchical input: give max_sentences")
+    inputs = model_inputs(max_sentences, max_words, num_subword_buckets)
+    encoded = HierarchicalEncoder(
+        name, num_languages=num_languages, vocab_size=vocab_size, embed_dim=embed_dim,
+        encoder=encoder, hidden=hidden, num_subword_buckets=num_subword_buckets,
+        trainable_embeddings=trainable_embeddings, embedding_matrix=embedding_matrix,
+        name="document_encoder")(inputs)
+    scores = keras.layers.Dense(num_outputs, activation="sigmoid", name="scores")(
+        encoded["document"])
+    return MhanModels(train=keras.Model(inputs, scores, name=name),
+                      inspect=keras.Model(inputs, {"scores": scores, **encoded},
+                                          name=f"{name}_inspect"))

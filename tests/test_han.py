@@ -1,0 +1,161 @@
+import keras
+import numpy as np
+import pytest
+
+from mlclf.losses import masked_binary_crossentropy
+from mlclf.models.han import VARIANTS, build_model
+
+K, T, VOCAB = 3, 5, 30
+
+
+def documents(batch=4, seed=0):
+    """Hierarchical word ids with padded words, padded sentences and a one-word document."""
+    ids = np.random.default_rng(seed).integers(2, VOCAB, (batch, K, T)).astype("int32")
+    ids[:, :, 3:] = 0
+    ids[0, 1, 1:] = 0
+    ids[1, 2] = 0
+    ids[-1, 1:] = 0
+    ids[-1, 0, 1:] = 0
+    return ids
+
+
+def features(ids, langs):
+    return {"word_ids": ids, "lang_id": np.asarray(langs, "int32")}
+
+
+def build(name, **kwargs):
+    config = dict(num_languages=3 if name.startswith("mhan") else 1, vocab_size=VOCAB,
+                  embed_dim=4, num_outputs=6, hidden=8, max_sentences=K, max_words=T)
+    return build_model(name, **{**config, **kwargs})
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_output_shapes(name):
+    models = build(name, encoder="bigru")
+    langs = [0, 2, 2, 1] if name.startswith("mhan") else [0] * 4
+    out = models.inspect(features(documents(), langs))
+    width = 4 if name == "nn" else 16  # embed_dim, or 2 x hidden for the bigru
+    assert {k: tuple(v.shape) for k, v in out.items()} == {
+        "scores": (4, 6), "document": (4, width), "word_attention": (4, K, T),
+        "sentence_attention": (4, K)}
+    np.testing.assert_allclose(models.train(features(documents(), langs)), out["scores"])
+
+
+def encoder_and_attention_params(models):
+    encoder = models.train.get_layer("document_encoder")
+    parts = [encoder.word_encoder, encoder.word_pooling, encoder.sentence_encoder,
+             encoder.sentence_pooling]
+    count = sum(part.count_params() for part in parts)
+    # Nothing else has weights but the embeddings and the head, which the paper leaves out.
+    assert count == (models.train.count_params() - encoder.embedding.count_params()
+                     - models.train.get_layer("scores").count_params())
+    return count
+
+
+def test_parameter_ordering_of_the_paper():
+    """Dense encoders, M=3, the paper's sizes (40-d embeddings, 100 hidden units).
+
+    Encoders: (40*100+100) + (100*100+100) = 14200; attention per level: 100*100+100+100, two
+    levels = 20400. Sharing encoders saves more than sharing attention only while the
+    attention is the larger part, i.e. hidden + 2 > embed_dim, as in the paper.
+    """
+    sizes = dict(embed_dim=40, hidden=100, encoder="dense")
+    counts = {name: encoder_and_attention_params(build(name, **sizes))
+              for name in ["han", "mhan_enc", "mhan_att", "mhan_both"]}
+    counts["3 x han"] = 3 * counts.pop("han")
+    assert counts == {"3 x han": 103800, "mhan_enc": 75400, "mhan_att": 63000,
+                      "mhan_both": 34600}
+    assert counts["3 x han"] > counts["mhan_enc"] > counts["mhan_att"] > counts["mhan_both"]
+
+
+@pytest.mark.parametrize("name,encoder", [("han", "gru"), ("mhan_enc", "dense"),
+                                          ("hnn", "dense"), ("nn", "dense")])
+def test_attention_is_zero_on_padding_and_sums_to_one(name, encoder):
+    ids = documents()
+    langs = [0, 1, 2, 0] if name.startswith("mhan") else [0] * 4
+    out = {k: v.numpy() for k, v in build(name, encoder=encoder).inspect(
+        features(ids, langs)).items()}
+    real_words, real_sentences = ids != 0, (ids != 0).any(-1)
+    assert np.all(out["word_attention"][~real_words] == 0.0)
+    assert np.all(out["sentence_attention"][~real_sentences] == 0.0)
+    np.testing.assert_allclose(out["word_attention"].sum(-1)[real_sentences], 1.0, rtol=1e-5)
+    np.testing.assert_allclose(out["sentence_attention"].sum(-1), 1.0, rtol=1e-5)
+    assert np.all(np.isfinite(out["document"]))
+
+
+def test_nn_is_the_mean_of_the_real_word_vectors_flat_or_hierarchical():
+    ids = documents()
+    hierarchical = build("nn")
+    flat = build("nn", max_sentences=None, max_words=K * T)
+    flat.train.set_weights(hierarchical.train.get_weights())
+    vectors = hierarchical.train.get_layer("document_encoder").embedding.words.embeddings.numpy()
+    expected = [vectors[doc[doc != 0]].mean(0) for doc in ids]
+    np.testing.assert_allclose(hierarchical.inspect(features(ids, [0] * 4))["document"],
+                               expected, rtol=1e-5)
+    flat_out = flat.inspect(features(ids.reshape(4, K * T), [0] * 4))
+    assert set(flat_out) == {"scores", "document"}
+    np.testing.assert_allclose(flat_out["document"], expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["mhan_att", "mhan_enc"])
+def test_a_document_scores_the_same_alone_or_batched_with_other_languages(name):
+    models = build(name, encoder="gru")
+    ids, langs = documents(), np.array([2, 0, 2, 1], "int32")
+    batched = models.inspect(features(ids, langs))
+    for i in range(4):
+        alone = models.inspect(features(ids[i:i + 1], langs[i:i + 1]))
+        for key in alone:
+            np.testing.assert_allclose(alone[key][0], batched[key][i], rtol=1e-6, atol=1e-7)
+    # Routing matters: the same document read as another language scores differently.
+    other = models.inspect(features(ids[:1], [0]))["document"]
+    assert not np.allclose(other, batched["document"][:1])
+
+
+def test_save_and_load_give_identical_outputs(tmp_path):
+    models = build("mhan_enc", encoder="gru", num_subword_buckets=7)
+    ids = documents()
+    inputs = {**features(ids, [1, 0, 2, 1]),
+              "subword_ids": np.where(ids[..., None] > 0, ids[..., None] % 7 + 1, 0)
+              .repeat(2, -1).astype("int32")}
+    for model in models:
+        path = tmp_path / f"{model.name}.keras"
+        model.save(path)
+        loaded = keras.models.load_model(path)
+        expected, actual = model(inputs), loaded(inputs)
+        keras.tree.assert_same_structure(actual, expected)
+        for a, e in zip(keras.tree.flatten(actual), keras.tree.flatten(expected)):
+            np.testing.assert_array_equal(a, e)
+
+
+def test_frozen_pretrained_embeddings():
+    matrix = np.random.default_rng(1).normal(size=(VOCAB, 4)).astype("float32")
+    models = build("han", embedding_matrix=matrix, trainable_embeddings=False)
+    embedding = models.train.get_layer("document_encoder").embedding.words.embeddings
+    assert not any(w is embedding for w in models.train.trainable_weights)
+    models.train.compile("adam", masked_binary_crossentropy)
+    models.train.fit(features(documents(), [0] * 4), np.ones((4, 6), "float32"), verbose=0)
+    np.testing.assert_array_equal(embedding.numpy(), matrix)
+
+
+def test_monolingual_models_refuse_several_languages():
+    with pytest.raises(ValueError, match="monolingual"):
+        build("han", num_languages=3)
+
+
+def test_training_lowers_the_loss_on_a_separable_task():
+    """Three languages with two outputs each; a label is on when its word occurs."""
+    rng = np.random.default_rng(0)
+    n = 96
+    ids = rng.integers(4, VOCAB, (n, K, T)).astype("int32")
+    langs = rng.integers(0, 3, n).astype("int32")
+    labels = np.full((n, 6), -1.0, "float32")
+    for i, lang in enumerate(langs):
+        for j, word in enumerate([2, 3]):
+            present = rng.random() < 0.5
+            ids[i, i % K, j] = word if present else ids[i, i % K, j]
+            labels[i, 2 * lang + j] = float(present)
+    models = build("mhan_enc")
+    models.train.compile(keras.optimizers.Adam(0.02), masked_binary_crossentropy)
+    history = models.train.fit(features(ids, langs), labels, batch_size=16, epochs=15,
+                               verbose=0).history["loss"]
+    assert history[-1] < 0.5 * history[0]

@@ -1,0 +1,154 @@
+"""Multi-window CNN document classifier trained with noise-contrastive estimation (NCE).
+
+    word_ids [B,N] (flat; the pipeline pads to N=1500; one vocabulary for all languages)
+      -> Embedding(E) -> Conv1D(F, 32) -> Conv1D(F, 16) -> Conv1D(F, 3 | 4 | 5) in parallel
+      -> global max over time per branch -> concat [B,3F]            (= `encoder`)
+      -> Dropout(0.5) -> Dense(num_outputs) with max-norm 5 per class -> sigmoid scores
+
+Convolutions: stride 1, 'same' zero padding, ReLU. Padding positions (word id 0) are set to
+zero after the embedding and after every convolution. The convolutions then see padding exactly
+like the implicit zero padding past the end of the document, so a document's vector does not
+depend on how much padding follows it. For max-pooling, zeroed padding is as good as masking to
+-inf: after ReLU every real position is >= 0, so a zero can only win where the real maximum is
+0 as well; and an all-padding document gets a zero vector rather than -inf.
+
+Training with loss='nce' samples `num_sampled` negative categories per batch from the
+log-uniform (Zipfian) distribution of tf.nn.nce_loss, which assumes category ids are ordered by
+descending frequency (id 0 the most frequent): the label space must be built that way upstream.
+The candidate sampler does not compile with XLA, so this model never uses jit_compile (it
+declares `supports_jit = False`, which Keras honours). The encoder alone compiles with XLA,
+forward and backward (tests/test_cnn.py).
+"""
+import keras
+import tensorflow as tf
+
+from mlclf.losses import masked_binary_crossentropy
+from mlclf.models.layers import ZeroPadPositions, register
+
+
+def multi_window_encoder(vocab_size, embed_dim=512, num_filters=128, windows=(32, 16, (3, 4, 5)),
+                         name="encoder"):
+    """word_ids [B,N] -> document vector [B, F * len(windows[-1])].
+
+    `windows`: the stacked convolutions' windows, then a tuple of the parallel branches' windows.
+    """
+    word_ids = keras.Input((None,), dtype="int32", name="word_ids")
+
+    def conv(x, window, name):
+        x = keras.layers.Conv1D(num_filters, window, padding="same", activation="relu",
+                                name=name)(x)
+        return ZeroPadPositions()(x, word_ids)
+
+    x = ZeroPadPositions()(keras.layers.Embedding(vocab_size, embed_dim, name="embedding")(
+        word_ids), word_ids)
+    *stacked, branches = windows
+    for i, window in enumerate(stacked):
+        x = conv(x, window, name=f"conv{i}_window{window}")
+    pooled = [keras.layers.GlobalMaxPooling1D()(conv(x, window, name=f"branch_window{window}"))
+              for window in branches]
+    document = pooled[0] if len(pooled) == 1 else keras.layers.Concatenate()(pooled)
+    return keras.Model(word_ids, document, name=name)
+
+
+@register
+class CnnClassifier(keras.Model):
+    """features {"word_ids" [B,N], ...} -> sigmoid scores [B, num_outputs].
+
+    Fit on (features, {"labels": [B, num_outputs], "label_ids": [B, num_true]}). loss='nce'
+    trains with tf.nn.nce_loss on `label_ids`; loss='sigmoid' with the masked binary
+    cross-entropy on `labels`. Validation (`evaluate`) always reports the masked binary
+    cross-entropy, so `val_loss` is comparable between the two. Compile with an optimizer
+    only: the model computes its own loss (sample weights are not supported).
+    """
+
+    def __init__(self, *, vocab_size, num_outputs, embed_dim=512, num_filters=128,
+                 windows=(32, 16, (3, 4, 5)), dropout=0.5, max_norm=5.0, loss="nce",
+                 num_sampled=5, num_true=1, **kwargs):
+        super().__init__(**kwargs)
+        if loss not in ("nce", "sigmoid"):
+            raise ValueError(f"loss must be 'nce' or 'sigmoid', not {loss!r}")
+        if loss == "nce" and not 0 < num_sampled < num_outputs:
+            raise ValueError(f"num_sampled={num_sampled} must be in [1, num_outputs) for NCE "
+                             f"(num_outputs={num_outputs})")
+        *stacked, branches = windows
+        self.hyperparameters = dict(vocab_size=vocab_size, num_outputs=num_outputs, embed_dim=embed_dim,
+                           num_filters=num_filters, windows=[*stacked, list(branches)],
+                           dropout=dropout, max_norm=max_norm, loss=loss,
+                           num_sampled=num_sampled, num_true=num_true)
+        self.encoder = multi_window_encoder(vocab_size, embed_dim, num_filters,
+                                            (*stacked, tuple(branches)))
+        self.dropout = keras.layers.Dropout(dropout)
+        # Kernel [dim, classes]: axis=0 bounds each class's weight vector. Keras' optimizers
+        # apply the constraint after every update, also in the custom train_step below.
+        self.classifier = keras.layers.Dense(
+            num_outputs, kernel_constraint=keras.constraints.MaxNorm(max_norm, axis=0),
+            name="classifier")
+        self.classifier.build(self.encoder.output.shape)
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.supports_jit = loss != "nce"
+        self.built = True  # every weight exists now: saving and loading need no sample input
+
+    def call(self, features, training=False):
+        document = self.encoder(features["word_ids"], training=training)
+        return tf.sigmoid(self.classifier(self.dropout(document, training=training)))
+
+    def sample_negatives(self, label_ids):
+        """The negative categories of one NCE step: tf.nn.nce_loss' default sampler, made a
+        method so that a test can substitute a deterministic one."""
+        return tf.random.log_uniform_candidate_sampler(
+            true_classes=label_ids, num_true=self.hyperparameters["num_true"],
+            num_sampled=self.hyperparameters["num_sampled"], unique=True,
+            range_max=self.hyperparameters["num_outputs"])
+
+    def _training_loss(self, features, targets):
+        """Mean loss over this replica's documents."""
+        document = self.dropout(self.encoder(features["word_ids"], training=True), training=True)
+        if self.hyperparameters["loss"] == "sigmoid":
+            scores = tf.sigmoid(self.classifier(document))
+            return tf.reduce_mean(masked_binary_crossentropy(targets["labels"], scores))
+        label_ids = tf.cast(targets["label_ids"], tf.int64)
+        per_document = tf.nn.nce_loss(
+            weights=tf.transpose(self.classifier.kernel), biases=self.classifier.bias,
+            labels=label_ids, inputs=document, num_sampled=self.hyperparameters["num_sampled"],
+            num_classes=self.hyperparameters["num_outputs"], num_true=self.hyperparameters["num_true"],
+            sampled_values=self.sample_negatives(label_ids), remove_accidental_hits=True)
+        return tf.reduce_mean(per_document)
+
+    def train_step(self, data):
+        features, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape() as tape:
+            loss = self._training_loss(features, targets)
+            # Each replica's gradients are summed across replicas: divide so that the update
+            # is the one of the mean loss over the global batch.
+            scaled = loss / tf.distribute.get_strategy().num_replicas_in_sync
+            scaled = self.optimizer.scale_loss(scaled)  # mixed-precision loss scaling, if any
+        gradients = tape.gradient(scaled, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
+        return self._track(loss, features)
+
+    def test_step(self, data):
+        features, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
+        scores = self(features, training=False)
+        loss = tf.reduce_mean(masked_binary_crossentropy(targets["labels"], scores))
+        return self._track(loss, features)
+
+    def _track(self, loss, features):
+        self.loss_tracker.update_state(loss, sample_weight=tf.shape(features["word_ids"])[0])
+        return {"loss": self.loss_tracker.result()}
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker]
+
+    def get_config(self):
+        return {**super().get_config(), **self.hyperparameters}
+
+
+def build_cnn(*, vocab_size, num_outputs, embed_dim=512, num_filters=128,
+              windows=(32, 16, (3, 4, 5)), dropout=0.5, max_norm=5.0, loss="nce", num_sampled=5,
+              num_true=1) -> CnnClassifier:
+    """The multi-window CNN; see the module docstring and CnnClassifier."""
+    return CnnClassifier(vocab_size=vocab_size, num_outputs=num_outputs, embed_dim=embed_dim,
+                         num_filters=num_filters, windows=windows, dropout=dropout,
+                         max_norm=max_norm, loss=loss, num_sampled=num_sampled,
+                         num_true=num_true)

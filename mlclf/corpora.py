@@ -1,0 +1,101 @@
+"""Find, build and load one language's split of a corpus (TFDS underneath).
+
+The builders live in `datasets/` (installed as `mlclf_datasets`). A language is prepared into
+`data_dir` on first use and reused afterwards. Bad input surfaces as `CorpusError` with the
+builder's message (file and line), never as a TFDS wrapper around it.
+"""
+import hashlib
+import importlib
+import os
+
+import tensorflow_datasets as tfds
+
+from mlclf.errors import CorpusError
+
+__all__ = ["DATASETS", "SPLITS", "CorpusError", "available_languages", "load_split",
+           "split_sizes"]
+
+DATASETS = ("masakhanews", "brighter", "sib200", "dw", "jsonl")
+SPLITS = ("train", "validation", "test")
+
+
+def builder_class(dataset):
+    """The TFDS builder class of a dataset name."""
+    if dataset not in DATASETS:
+        raise CorpusError(f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}")
+    return importlib.import_module(f"mlclf_datasets.{dataset}.{dataset}_dataset_builder").Builder
+
+
+def available_languages(dataset, manual_dir=None):
+    """Languages present in `manual_dir` (any found there), else the builder's known list."""
+    cls = builder_class(dataset)
+    if manual_dir is None:
+        return sorted(cls.builder_configs)
+    return cls.discover_languages(manual_dir)
+
+
+def load_split(dataset, lang, split, *, data_dir, manual_dir=None):
+    """A `tf.data.Dataset` of {id, lang, text, labels} for one language's split."""
+    if split not in SPLITS:
+        raise CorpusError(f"unknown split {split!r}; splits are {', '.join(SPLITS)}")
+    builder = _prepared_builder(dataset, lang, data_dir, manual_dir)
+    if split not in builder.info.splits:
+        raise CorpusError(f"{dataset} {lang} has no {split} split; it has "
+                          f"{', '.join(builder.info.splits)}")
+    return builder.as_dataset(split=split)
+
+
+def split_sizes(dataset, lang, *, data_dir, manual_dir=None):
+    """{split: number of documents} for the splits the language has."""
+    splits = _prepared_builder(dataset, lang, data_dir, manual_dir).info.splits
+    return {split: splits[split].num_examples for split in SPLITS if split in splits}
+
+
+def _prepared_builder(dataset, lang, data_dir, manual_dir):
+    """The language's builder, prepared in `data_dir` unless it already is."""
+    cls = builder_class(dataset)
+    root = None if manual_dir is None else cls.corpus_root(manual_dir)
+    builder = cls(config=cls.config_for(lang), data_dir=_source_data_dir(dataset, data_dir, root))
+    if builder.data_path.exists():  # TFDS's own reuse test: builds are moved in when complete
+        return builder
+    if manual_dir is None and lang not in cls.builder_configs:
+        raise CorpusError(f"{dataset}: unknown language {lang!r}; known: "
+                          f"{', '.join(sorted(cls.builder_configs)) or 'none'} "
+                          "(pass manual_dir for languages of your own files)")
+    try:
+        builder.download_and_prepare(
+            download_config=tfds.download.DownloadConfig(manual_dir=manual_dir))
+    except Exception as e:  # pylint: disable=broad-except
+        error = _corpus_error(e)
+        if error is None:
+            raise
+        raise error from None
+    return builder
+
+
+def _source_data_dir(dataset, data_dir, root):
+    """Where a dataset is prepared. A jsonl corpus is anyone's files under one name, so its builds
+    go to a folder named after a hash of the files' contents: two corpora never collide."""
+    data_dir = os.path.expanduser(os.fspath(data_dir))
+    if dataset != "jsonl":
+        return data_dir
+    if root is None:
+        raise CorpusError("jsonl needs manual_dir: the folder holding your .jsonl files")
+    digest = hashlib.sha256()
+    for path in sorted(root.glob("*.jsonl")):
+        digest.update(path.name.encode() + b"\0")
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    return os.path.join(data_dir, f"jsonl-{digest.hexdigest()[:12]}")
+
+
+def _corpus_error(error):
+    """The CorpusError in an exception's chain, if any (TFDS may wrap what builders raise)."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, CorpusError):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None

@@ -1,0 +1,79 @@
+"""Build corpora ahead of training and report how many documents each split holds.
+
+    python -m mlclf.prepare --dataset=sib200 --langs=all --manual_dir=DIR --data_dir=DIR \
+        [--stats_json=counts.json]
+
+Languages may be given as ISO 639-1/639-3 codes or the corpus' own codes (see mlclf.languages).
+Prints a table and, with --stats_json, writes {lang: {split: count}}. Already prepared languages
+are reused, not rebuilt.
+"""
+import json
+import sys
+import time
+
+from absl import app
+from absl import flags
+import tensorflow_datasets as tfds
+
+from mlclf import corpora
+from mlclf import languages
+
+FLAGS = flags.FLAGS
+
+
+def define_flags():
+    """Defined on demand, so that importing this module never clashes with other flag sets."""
+    flags.DEFINE_enum("dataset", None, corpora.DATASETS, "Corpus to prepare.")
+    flags.DEFINE_list("langs", ["all"], "Languages (ISO 639-1/3 or corpus codes), or 'all'.")
+    flags.DEFINE_string("manual_dir", None,
+                        "Folder with the corpus files (the corpus folder or its parent). Without "
+                        "it the files are downloaded (masakhanews, brighter, sib200 only).")
+    flags.DEFINE_string("data_dir", "~/tensorflow_datasets", "Where TFDS writes prepared data.")
+    flags.DEFINE_string("stats_json", None, "Also write the counts here as JSON.")
+    flags.mark_flag_as_required("dataset")
+
+def prepare(dataset, codes, *, data_dir, manual_dir=None):
+    """Prepares the languages `codes` name; returns {lang: {split: count}}."""
+    available = corpora.available_languages(dataset, manual_dir)
+    langs = languages.resolve_all(codes, available)
+    return {lang: corpora.split_sizes(dataset, lang, data_dir=data_dir, manual_dir=manual_dir)
+            for lang in langs}
+
+
+def format_table(counts):
+    """A text table of documents per language and split, with totals."""
+    rows = [[lang] + [sizes.get(split) for split in corpora.SPLITS] + [sum(sizes.values())]
+            for lang, sizes in counts.items()]
+    totals = [sum(row[i] or 0 for row in rows) for i in range(1, len(corpora.SPLITS) + 2)]
+    rows.append(["total"] + totals)
+    header = ["lang", *corpora.SPLITS, "total"]
+    cells = [header] + [[str(c) if c is not None else "-" for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                       for i, (c, w) in enumerate(zip(row, widths, strict=True))) for row in cells]
+    return "\n".join(lines[:1] + ["-" * len(lines[0])] + lines[1:-1] + ["-" * len(lines[0])]
+                     + lines[-1:])
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+    tfds.disable_progress_bar()
+    start = time.time()
+    try:
+        counts = prepare(FLAGS.dataset, FLAGS.langs, data_dir=FLAGS.data_dir,
+                         manual_dir=FLAGS.manual_dir)
+    except (corpora.CorpusError, languages.UnknownLanguageError) as e:
+        sys.exit(f"prepare: {e}")
+    print(format_table(counts))
+    print(f"{FLAGS.dataset}: {len(counts)} language(s) ready in {FLAGS.data_dir} "
+          f"({time.time() - start:.1f}s)")
+    if FLAGS.stats_json:
+        with open(FLAGS.stats_json, "w", encoding="utf-8") as f:
+            json.dump(counts, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+
+
+if __name__ == "__main__":
+    define_flags()
+    app.run(main)

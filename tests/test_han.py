@@ -8,6 +8,11 @@ from mlclf.models.han import VARIANTS, build_model
 K, T, VOCAB = 3, 5, 30
 
 
+@pytest.fixture(autouse=True)
+def seed():
+    keras.utils.set_random_seed(0)
+
+
 def documents(batch=4, seed=0):
     """Hierarchical word ids with padded words, padded sentences and a one-word document."""
     ids = np.random.default_rng(seed).integers(2, VOCAB, (batch, K, T)).astype("int32")
@@ -91,10 +96,10 @@ def test_nn_is_the_mean_of_the_real_word_vectors_flat_or_hierarchical():
     vectors = hierarchical.train.get_layer("document_encoder").embedding.words.embeddings.numpy()
     expected = [vectors[doc[doc != 0]].mean(0) for doc in ids]
     np.testing.assert_allclose(hierarchical.inspect(features(ids, [0] * 4))["document"],
-                               expected, rtol=1e-5)
+                               expected, rtol=1e-5, atol=1e-7)
     flat_out = flat.inspect(features(ids.reshape(4, K * T), [0] * 4))
     assert set(flat_out) == {"scores", "document"}
-    np.testing.assert_allclose(flat_out["document"], expected, rtol=1e-5)
+    np.testing.assert_allclose(flat_out["document"], expected, rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize("name", ["mhan_att", "mhan_enc"])
@@ -158,4 +163,4 @@ def test_training_lowers_the_loss_on_a_separable_task():
     models.train.compile(keras.optimizers.Adam(0.02), masked_binary_crossentropy)
     history = models.train.fit(features(ids, langs), labels, batch_size=16, epochs=15,
                                verbose=0).history["loss"]
-    assert history[-1] < 0.5 * history[0]
+    assert history[-1] < 0.6 * history[0]  # seeds 0-4: ratios 0.25-0.43

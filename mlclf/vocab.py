@@ -1,0 +1,310 @@
+"""Word ids (`Vocabulary`), output indices (`LabelSpace`) and hashed character n-gram ids.
+
+Ids: `PAD_ID = 0` (padding, and the empty string), `OOV_ID = 1` (any word not in the
+vocabulary), real words from 2. A per-language vocabulary is one id space in which every
+language's words have their own rows, so one embedding matrix serves all languages.
+
+Build vocabularies and label spaces from the training split only: that is the caller's
+responsibility (anything else leaks validation/test words into the model).
+
+Files (plain UTF-8 text, "\\n" line ends):
+- `vocab.json` {"mode", "languages", "min_count", "max_size"} and `vocab.tsv`: line k is id k+2,
+  `word<TAB>lang:count lang:count ...` with the word's training count in each language that has
+  it (per-language vocabularies: exactly one, the row's language).
+- `labels.json` {"mode", "languages"} and `labels.tsv`: `lang<TAB>label` per line, each
+  language's labels in order.
+"""
+from __future__ import annotations
+
+import collections
+import json
+import os
+from typing import Iterable, Mapping
+
+import numpy as np
+import tensorflow as tf
+
+PAD_ID = 0
+OOV_ID = 1
+MODES = ("shared", "per_language")
+_KEY_SEPARATOR = "\x1f"   # per-language table keys: lang + "\x1f" + word
+
+
+def _text(token) -> str:
+    return token.decode("utf-8") if isinstance(token, bytes) else token
+
+
+def _check_name(kind: str, value: str, lang: str | None = None) -> str:
+    """Words, labels and language codes must survive the line/column file formats."""
+    if not value or any(c in value for c in "\t\n\r"):
+        where = f" (language {lang!r})" if lang else ""
+        raise ValueError(f"{kind} {value!r}{where} is empty or contains a tab or line break")
+    if kind == "language" and any(c in value for c in " :" + _KEY_SEPARATOR):
+        raise ValueError(f"language code {value!r} contains a space, ':' or \\x1f")
+    return value
+
+
+def _read_json(path: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path}: cannot read: {e}") from None
+
+
+def _outer_rows(values):
+    """For a ragged tensor, the index in dimension 0 of each of its flat values."""
+    rows = tf.range(tf.shape(values.flat_values, out_type=tf.int64)[0])
+    for row_ids in reversed(values.nested_value_rowids()):
+        rows = tf.gather(row_ids, rows)
+    return rows
+
+
+class Vocabulary(tf.Module):
+    """Word -> id, shared by all languages or per language (one id space).
+
+    A `tf.Module`, so that its lookup table is saved with any exported module that holds it.
+    """
+
+    def __init__(self, mode: str, languages: Iterable[str], rows: Iterable[tuple],
+                 min_count: int = 1, max_size: int | None = None):
+        """`rows`: for ids 2, 3, ...: `(word, {lang: training count})`; see `build`/`load`."""
+        super().__init__(name="vocabulary")
+        if mode not in MODES:
+            raise ValueError(f"vocabulary mode must be one of {MODES}, got {mode!r}")
+        self.mode = mode
+        self.languages = tuple(_check_name("language", lang) for lang in languages)
+        self.min_count, self.max_size = min_count, max_size
+        self._rows = tuple((word, dict(counts)) for word, counts in rows)
+        self._index = {}
+        for i, (word, counts) in enumerate(self._rows, start=2):
+            if mode == "per_language" and len(counts) != 1:
+                raise ValueError(f"per-language vocabulary row {word!r} must have exactly one "
+                                 f"language, has {sorted(counts)}")
+            key = self._key(next(iter(counts)) if mode == "per_language" else None, word)
+            if key in self._index:
+                raise ValueError(f"vocabulary has {key!r} twice")
+            self._index[key] = i
+        keys = list(self._index) or [""]
+        self._table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(
+                tf.constant(keys, tf.string),
+                tf.constant(list(self._index.values()) or [OOV_ID], tf.int32)),
+            default_value=OOV_ID)
+
+    def _key(self, lang, word):
+        return word if self.mode == "shared" else lang + _KEY_SEPARATOR + word
+
+    @classmethod
+    def build(cls, tokens_by_lang: Mapping[str, Iterable], mode: str = "shared",
+              min_count: int = 1, max_size: int | None = None) -> "Vocabulary":
+        """Counts training tokens (str or UTF-8 bytes) and keeps the frequent ones.
+
+        Words seen fewer than `min_count` times are left out; `max_size` caps the number of words
+        (ids 0 and 1 not counted): of the vocabulary in shared mode, of each language's rows in
+        per-language mode. Most frequent first, ties alphabetically, so a build is reproducible.
+        """
+        if min_count < 1 or (max_size is not None and max_size < 0):
+            raise ValueError(f"need min_count >= 1 and max_size >= 0, got {min_count}, "
+                             f"{max_size}")
+        counts = {}
+        for lang, tokens in tokens_by_lang.items():
+            counter = collections.Counter(_text(token) for token in tokens)
+            for word in counter:
+                _check_name("word", word, lang)
+            counts[_check_name("language", lang)] = counter
+
+        def frequent(counter):
+            kept = sorted((w for w, c in counter.items() if c >= min_count),
+                          key=lambda w: (-counter[w], w))
+            return kept if max_size is None else kept[:max_size]
+
+        if mode == "per_language":
+            rows = [(word, {lang: counter[word]})
+                    for lang, counter in counts.items() for word in frequent(counter)]
+        else:
+            total = sum(counts.values(), collections.Counter())
+            rows = [(word, {lang: c[word] for lang, c in counts.items() if word in c})
+                    for word in frequent(total)]
+        return cls(mode, counts, rows, min_count, max_size)
+
+    @property
+    def size(self) -> int:
+        """Number of ids, PAD and OOV included: the embedding matrix has this many rows."""
+        return len(self._rows) + 2
+
+    def rows(self):
+        """(id, language or None in shared mode, word) for every word, ids from 2."""
+        for i, (word, counts) in enumerate(self._rows, start=2):
+            yield i, (next(iter(counts)) if self.mode == "per_language" else None), word
+
+    def counts(self, lang: str) -> dict:
+        """{id: occurrences in `lang`'s training tokens} for the words `lang` has."""
+        return {i: counts[lang] for i, (_, counts) in enumerate(self._rows, start=2)
+                if lang in counts}
+
+    def lookup(self, words, langs):
+        """Words (ragged or dense string tensor, first dimension B) and languages [B] -> int32 ids.
+
+        The empty string (padding) gives PAD_ID, unknown words OOV_ID. `langs` only matters for
+        per-language vocabularies, where a language not in the vocabulary gets OOV_ID throughout.
+        """
+        ragged = isinstance(words, tf.RaggedTensor)
+        if not ragged:
+            words = tf.RaggedTensor.from_tensor(tf.convert_to_tensor(words, tf.string),
+                                                ragged_rank=1)
+        flat = words.flat_values
+        keys = flat
+        if self.mode == "per_language":
+            langs = tf.gather(tf.convert_to_tensor(langs, tf.string), _outer_rows(words))
+            keys = tf.strings.join([langs, flat], separator=_KEY_SEPARATOR)
+        ids = tf.where(flat == "", PAD_ID, self._table.lookup(keys))
+        ids = words.with_flat_values(ids)
+        return ids if ragged else ids.to_tensor()
+
+    def coverage(self, tokens_by_lang: Mapping[str, Iterable]) -> dict:
+        """{lang: fraction of the tokens (str or bytes) that have their own id}; 0.0 if none."""
+        result = {}
+        for lang, tokens in tokens_by_lang.items():
+            found = total = 0
+            for token in tokens:
+                total += 1
+                found += self._key(lang, _text(token)) in self._index
+            result[lang] = found / total if total else 0.0
+        return result
+
+    def save(self, directory: str) -> None:
+        os.makedirs(directory, exist_ok=True)
+        with open(os.path.join(directory, "vocab.json"), "w", encoding="utf-8") as f:
+            json.dump({"mode": self.mode, "languages": list(self.languages),
+                       "min_count": self.min_count, "max_size": self.max_size}, f, indent=1)
+        with open(os.path.join(directory, "vocab.tsv"), "w", encoding="utf-8",
+                  newline="\n") as f:
+            for word, counts in self._rows:
+                f.write(word + "\t" + " ".join(f"{l}:{c}" for l, c in counts.items()) + "\n")
+
+    @classmethod
+    def load(cls, directory: str) -> "Vocabulary":
+        meta = _read_json(os.path.join(directory, "vocab.json"))
+        path = os.path.join(directory, "vocab.tsv")
+        rows = []
+        with open(path, encoding="utf-8", newline="\n") as f:
+            for line_number, line in enumerate(f, start=1):
+                try:
+                    word, counts = line.rstrip("\n").split("\t")
+                    counts = {lang: int(c) for lang, c in
+                              (pair.rsplit(":", 1) for pair in counts.split())}
+                except ValueError:
+                    raise ValueError(f"{path}:{line_number}: expected 'word<TAB>lang:count ...',"
+                                     f" got {line!r}") from None
+                rows.append((word, counts))
+        return cls(meta["mode"], meta["languages"], rows, meta.get("min_count", 1),
+                   meta.get("max_size"))
+
+
+class LabelSpace:
+    """The global output index of a multilingual model.
+
+    per_language: each language's own labels, languages concatenated; a language predicts only
+    its own outputs. shared: the union of label names, one output per name, so a language unseen
+    in training can be given (all outputs are its); a training language's own outputs are the
+    labels it had (the others are unknown for it, not negative).
+    """
+
+    def __init__(self, labels_by_lang: Mapping[str, Iterable[str]], mode: str = "per_language"):
+        if mode not in MODES:
+            raise ValueError(f"label space mode must be one of {MODES}, got {mode!r}")
+        self.mode = mode
+        self._labels = {_check_name("language", lang): list(dict.fromkeys(
+            _check_name("label", label, lang) for label in labels))
+            for lang, labels in labels_by_lang.items()}
+        self.languages = list(self._labels)
+        if mode == "per_language":
+            self.output_names = [label for labels in self._labels.values() for label in labels]
+            self.output_languages = [lang for lang, labels in self._labels.items()
+                                     for _ in labels]
+        else:
+            self.output_names = list(dict.fromkeys(
+                label for labels in self._labels.values() for label in labels))
+            self.output_languages = [None] * len(self.output_names)
+        self.num_outputs = len(self.output_names)
+
+    def labels(self, lang: str) -> list:
+        """The labels `lang` can have, in output order."""
+        return [self.output_names[i] for i in np.flatnonzero(self.mask(lang))]
+
+    def _outputs(self, lang: str) -> dict:
+        """{label: output index} of `lang`'s outputs."""
+        if lang in self._labels:
+            if self.mode == "per_language":
+                offset = self.output_languages.index(lang) if self._labels[lang] else 0
+                return {label: offset + i for i, label in enumerate(self._labels[lang])}
+            own = set(self._labels[lang])
+            return {label: i for i, label in enumerate(self.output_names) if label in own}
+        if self.mode == "shared":
+            return {label: i for i, label in enumerate(self.output_names)}
+        raise ValueError(f"language {lang!r} has no outputs in this per-language label space; "
+                         f"its languages: {self.languages}")
+
+    def mask(self, lang: str) -> np.ndarray:
+        """float32 [num_outputs]: 1 for the outputs that are `lang`'s."""
+        mask = np.zeros(self.num_outputs, np.float32)
+        mask[list(self._outputs(lang).values())] = 1
+        return mask
+
+    def encode(self, lang: str, labels: Iterable[str]) -> list:
+        """Label names of a `lang` document -> output indices (duplicates dropped)."""
+        outputs = self._outputs(lang)
+        indices = []
+        for label in labels:
+            label = _text(label)
+            if label not in outputs:
+                raise ValueError(f"label {label!r} is not a label of language {lang!r}; "
+                                 f"known labels: {sorted(outputs)}")
+            if outputs[label] not in indices:
+                indices.append(outputs[label])
+        return indices
+
+    def save(self, directory: str) -> None:
+        os.makedirs(directory, exist_ok=True)
+        with open(os.path.join(directory, "labels.json"), "w", encoding="utf-8") as f:
+            json.dump({"mode": self.mode, "languages": self.languages}, f, indent=1)
+        with open(os.path.join(directory, "labels.tsv"), "w", encoding="utf-8",
+                  newline="\n") as f:
+            for lang, labels in self._labels.items():
+                f.writelines(f"{lang}\t{label}\n" for label in labels)
+
+    @classmethod
+    def load(cls, directory: str) -> "LabelSpace":
+        meta = _read_json(os.path.join(directory, "labels.json"))
+        labels = {lang: [] for lang in meta["languages"]}
+        path = os.path.join(directory, "labels.tsv")
+        with open(path, encoding="utf-8", newline="\n") as f:
+            for line_number, line in enumerate(f, start=1):
+                lang, _, label = line.rstrip("\n").partition("\t")
+                if lang not in labels or not label:
+                    raise ValueError(f"{path}:{line_number}: expected '<language><TAB><label>' "
+                                     f"with a language of labels.json, got {line!r}")
+                labels[lang].append(label)
+        return cls(labels, meta["mode"])
+
+
+def subword_ids(words, num_buckets: int, min_n: int = 3, max_n: int = 5, max_ngrams: int = 16):
+    """fastText-style ids of the character n-grams of "<word>", one more dimension of size G.
+
+    Words: a ragged or dense string tensor. The n-grams are taken shortest first, left to right,
+    and cut at `max_ngrams` = G (so long words keep all their trigrams before longer n-grams);
+    each hashed (FarmHash, stable across platforms) to an id in [1, num_buckets]; 0 is padding,
+    and the empty string (a padding word) has only zeros.
+    """
+    ragged = isinstance(words, tf.RaggedTensor)
+    flat = words.flat_values if ragged else tf.reshape(tf.convert_to_tensor(words, tf.string),
+                                                        [-1])
+    chars = tf.strings.unicode_split(tf.strings.join(["<", flat, ">"]), "UTF-8")
+    grams = tf.strings.ngrams(chars, ngram_width=list(range(min_n, max_n + 1)), separator="")
+    ids = (tf.strings.to_hash_bucket_fast(grams, num_buckets) + 1).to_tensor(
+        0, shape=[None, max_ngrams])
+    ids = tf.cast(tf.where((flat == "")[:, None], tf.zeros_like(ids), ids), tf.int32)
+    if ragged:
+        return words.with_flat_values(ids)
+    return tf.reshape(ids, tf.concat([tf.shape(words), [max_ngrams]], 0))

@@ -7,12 +7,14 @@ Languages may be given as ISO 639-1/639-3 codes or the corpus' own codes (see ml
 Prints a table and, with --stats_json, writes {lang: {split: count}}. Already prepared languages
 are reused, not rebuilt.
 """
+import contextlib
 import json
 import sys
 import time
 
 from absl import app
 from absl import flags
+from absl import logging
 import tensorflow_datasets as tfds
 
 from mlclf import corpora
@@ -59,10 +61,13 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
     tfds.disable_progress_bar()
+    if not FLAGS["verbosity"].present:  # keep warnings (skipped texts, few-shot train) visible
+        logging.set_verbosity(logging.WARNING)
     start = time.time()
     try:
-        counts = prepare(FLAGS.dataset, FLAGS.langs, data_dir=FLAGS.data_dir,
-                         manual_dir=FLAGS.manual_dir)
+        with contextlib.redirect_stdout(sys.stderr):  # TFDS's progress chatter; stdout: results
+            counts = prepare(FLAGS.dataset, FLAGS.langs, data_dir=FLAGS.data_dir,
+                             manual_dir=FLAGS.manual_dir)
     except (corpora.CorpusError, languages.UnknownLanguageError) as e:
         sys.exit(f"prepare: {e}")
     print(format_table(counts))

@@ -1,0 +1,156 @@
+"""Pretrained word vectors: read them, and turn them into an embedding matrix over a Vocabulary.
+
+Formats: word2vec/fastText text (`.vec`, `.txt`, optionally `.gz`; the "count dim" header line is
+optional, values separated by single spaces as those tools write them) and MHAN-style `.pkl.gz`
+pickles of `(words, vectors)`, read with `mlclf.safe_pickle` so that a pickle cannot run code.
+"""
+from __future__ import annotations
+
+import gzip
+import os
+from typing import Mapping, NamedTuple
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from mlclf import safe_pickle, text
+from mlclf.vocab import PAD_ID
+
+_NORMALIZE_BATCH = 20000
+
+
+class Coverage(NamedTuple):
+    """How much of a language's vocabulary found a pretrained vector."""
+    words: float         # fraction of the language's vocabulary words
+    occurrences: float   # the same, weighted by the words' training counts
+
+
+def load_vectors(path: str, max_words: int | None = None) -> tuple:
+    """(words: list[str], vectors: float32 [N, dim]) from a vector file; the first `max_words`.
+
+    Raises ValueError naming the file (and line) for malformed input, FileNotFoundError if absent.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: no such word-vector file")
+    if path.endswith(".pkl.gz"):
+        words, vectors = _load_pickle(path)
+    else:
+        words, vectors = _load_text(path, max_words)
+    if max_words is not None:
+        words, vectors = words[:max_words], vectors[:max_words]
+    if not words:
+        raise ValueError(f"{path}: no word vectors in the file")
+    return words, vectors
+
+
+def _load_text(path: str, max_words: int | None):
+    words, rows, dim, expected = [], [], None, None
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        for number, raw in enumerate(f, start=1):
+            if max_words is not None and len(words) >= max_words:
+                break
+            try:
+                line = raw.decode("utf-8").rstrip("\r\n").rstrip(" ")
+            except UnicodeDecodeError as e:
+                raise ValueError(f"{path}:{number}: not UTF-8 ({e.reason} at byte {e.start})")
+            parts = line.split(" ")
+            if number == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
+                expected, dim = int(parts[0]), int(parts[1])
+                continue
+            if dim is None:
+                dim = len(parts) - 1
+            if len(parts) - 1 != dim:
+                raise ValueError(f"{path}:{number}: expected a word and {dim} values, got "
+                                 f"{len(parts) - 1} values")
+            try:
+                rows.append(np.array(parts[1:], dtype=np.float32))
+            except ValueError:
+                raise ValueError(f"{path}:{number}: values are not all numbers") from None
+            words.append(parts[0])
+    if expected is not None and max_words is None and expected != len(words):
+        raise ValueError(f"{path}: the header announces {expected} vectors, the file has "
+                         f"{len(words)}")
+    return words, np.stack(rows) if rows else np.zeros((0, dim or 0), np.float32)
+
+
+def _load_pickle(path: str):
+    data = safe_pickle.load_pickle_gz(path)
+    if not (isinstance(data, (tuple, list)) and len(data) == 2):
+        raise ValueError(f"{path}: expected a (words, vectors) pair, got {type(data).__name__}")
+    words, vectors = data
+    if isinstance(words, np.ndarray) and words.ndim == 1:
+        words = words.tolist()
+    if not isinstance(words, (list, tuple)):
+        raise ValueError(f"{path}: expected a list of words first, got {type(words).__name__}")
+    try:
+        words = [w.decode("utf-8") if isinstance(w, bytes) else w for w in words]
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: a word is not UTF-8: {e}") from None
+    vectors = np.asarray(vectors)
+    if (not all(isinstance(w, str) for w in words) or vectors.ndim != 2
+            or len(vectors) != len(words) or not np.issubdtype(vectors.dtype, np.number)):
+        raise ValueError(f"{path}: expected a list of N words and a numeric [N, dim] array, got "
+                         f"{len(words)} words and an array of shape {vectors.shape}")
+    return words, vectors.astype(np.float32)
+
+
+def _index_by_normalized_word(words, vectors, dim: int, name: str) -> dict:
+    """{normalised word: vector}; where several words normalise alike the first one wins
+    (vector files list frequent words first)."""
+    if vectors.shape[1] != dim:
+        raise ValueError(f"word vectors for {name} have dimension {vectors.shape[1]}, the model's "
+                         f"embeddings {dim}")
+    index = {}
+    for start in range(0, len(words), _NORMALIZE_BATCH):
+        batch = words[start:start + _NORMALIZE_BATCH]
+        normalized = text.normalize(tf.constant(batch, tf.string)).numpy()
+        for offset, word in enumerate(normalized):
+            index.setdefault(word.decode("utf-8"), start + offset)
+    index.pop("", None)
+    return {word: vectors[i] for word, i in index.items()}
+
+
+def build_matrix(vocab, vectors, dim: int, seed: int = 0) -> tuple:
+    """(matrix float32 [vocab.size, dim], {lang: Coverage}) from pretrained vectors.
+
+    `vectors`: one `(words, vectors)` pair for all languages, or `{lang: (words, vectors)}`.
+    A per-language vocabulary row looks in its own language's vectors; a shared row looks in
+    each language's vectors in the dict's order and takes the first it finds. Vector words are
+    normalised with `text.normalize`, as the vocabulary's words were. Rows without a vector are
+    random normal with the standard deviation of the vectors found (0.05 if none), seeded; the
+    PAD row is zero. Coverage is logged per language.
+    """
+    if isinstance(vectors, Mapping):
+        tables = {lang: _index_by_normalized_word(*pair, dim, lang)
+                  for lang, pair in vectors.items()}
+        for lang in tables.keys() - set(vocab.languages):
+            logging.warning("word vectors for %s: not a language of the vocabulary, unused", lang)
+    else:
+        shared = _index_by_normalized_word(*vectors, dim, "all languages")
+        tables = {lang: shared for lang in vocab.languages}
+    matrix = np.zeros((vocab.size, dim), np.float32)
+    found = np.zeros(vocab.size, bool)
+    for i, lang, word in vocab.rows():
+        for table in ([tables.get(lang, {})] if lang is not None else tables.values()):
+            if word in table:
+                matrix[i], found[i] = table[word], True
+                break
+    scale = float(matrix[found].std()) if found.any() else 0.05
+    noise = np.random.default_rng(seed).normal(0.0, scale, matrix.shape).astype(np.float32)
+    matrix = np.where(found[:, None], matrix, noise)
+    matrix[PAD_ID] = 0
+    coverage = {}
+    for lang in vocab.languages:
+        counts = vocab.counts(lang)
+        ids = np.fromiter(counts, np.int64, len(counts))
+        weights = np.fromiter(counts.values(), np.float64, len(counts))
+        coverage[lang] = Coverage(
+            words=float(found[ids].mean()) if len(ids) else 0.0,
+            occurrences=float(weights[found[ids]].sum() / weights.sum()) if len(ids) else 0.0)
+        logging.info("pretrained vectors for %s: %d of %d vocabulary words (%.1f%%), %.1f%% of "
+                     "training occurrences", lang, found[ids].sum(), len(ids),
+                     100 * coverage[lang].words, 100 * coverage[lang].occurrences)
+    return matrix, coverage

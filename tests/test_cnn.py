@@ -64,6 +64,35 @@ def test_training_lowers_the_loss(loss):
     assert history["val_loss"][-1] < 0.75 * history["val_loss"][0]
 
 
+def test_nce_skips_documents_without_labels():
+    model = build_cnn(**SMALL, dropout=0.0)
+    features, targets = task(4)
+    targets["label_ids"][3] = -1  # the pipeline's mark for a document without labels
+    keras.utils.set_random_seed(1)  # the same negatives for both losses
+    loss = model._training_loss(features, targets)
+    keras.utils.set_random_seed(1)
+    labelled = model._training_loss({"word_ids": features["word_ids"][:3]},
+                                    {"label_ids": targets["label_ids"][:3]})
+    np.testing.assert_allclose(loss, labelled * 3 / 4, rtol=1e-5)
+
+
+def test_inspect_model_shares_the_weights():
+    model = build_cnn(**SMALL, max_words=N)
+    inspect = model.inspect_model()
+    features, _ = task(4)
+    out = inspect(features)
+    np.testing.assert_allclose(out["scores"], model(features), rtol=1e-6)
+    np.testing.assert_allclose(out["document"], model.encoder(features["word_ids"]), rtol=1e-6)
+
+
+def test_frozen_pretrained_embeddings():
+    matrix = np.random.default_rng(1).normal(size=(VOCAB, 6)).astype("float32")
+    model = build_cnn(**SMALL, embedding_matrix=matrix, trainable_embeddings=False)
+    model.compile("adam")
+    model.fit(dataset(8), epochs=1, verbose=0)
+    np.testing.assert_array_equal(model.encoder.get_layer("embedding").embeddings, matrix)
+
+
 def test_validation_loss_is_the_masked_binary_crossentropy():
     model = build_cnn(**SMALL)
     model.compile("adam")

@@ -67,7 +67,8 @@ def compare_one_step():
     for before, one, two in zip(initial, single.get_weights(), mirrored.get_weights()):
         np.testing.assert_allclose(two, one, rtol=1e-5, atol=1e-6)
     # Not vacuous: the step is far larger than the tolerance (an unscaled loss would double it).
-    assert max(np.abs(one - before).max() for before, one in zip(initial, single.get_weights())) > 1e-2
+    step = max(np.abs(one - before).max() for before, one in zip(initial, single.get_weights()))
+    assert step > 1e-2
     print("weights match")
 
 

@@ -1,6 +1,6 @@
 """Multi-window CNN document classifier trained with noise-contrastive estimation (NCE).
 
-    word_ids [B,N] (flat; the pipeline pads to N=1500; one vocabulary for all languages)
+    word_ids [B,N] (flat, N=1500 in the original system; one vocabulary for all languages)
       -> Embedding(E) -> Conv1D(F, 32) -> Conv1D(F, 16) -> Conv1D(F, 3 | 4 | 5) in parallel
       -> global max over time per branch -> concat [B,3F]            (= `encoder`)
       -> Dropout(0.5) -> Dense(num_outputs) with max-norm 5 per class -> sigmoid scores
@@ -15,10 +15,13 @@ depend on how much padding follows it. For max-pooling, zeroed padding is as goo
 Training with loss='nce' samples `num_sampled` negative categories per batch from the
 log-uniform (Zipfian) distribution of tf.nn.nce_loss, which assumes category ids are ordered by
 descending frequency (id 0 the most frequent): the label space must be built that way upstream.
+Documents without labels (`label_ids` all -1) add nothing to the NCE loss.
 The candidate sampler does not compile with XLA, so this model never uses jit_compile (it
 declares `supports_jit = False`, which Keras honours). The encoder alone compiles with XLA,
 forward and backward (tests/test_cnn.py).
 """
+from typing import NamedTuple
+
 import keras
 import tensorflow as tf
 
@@ -27,20 +30,24 @@ from mlclf.models.layers import ZeroPadPositions, register
 
 
 def multi_window_encoder(vocab_size, embed_dim=512, num_filters=128, windows=(32, 16, (3, 4, 5)),
+                         max_words=None, embedding_matrix=None, trainable_embeddings=True,
                          name="encoder"):
-    """word_ids [B,N] -> document vector [B, F * len(windows[-1])].
+    """word_ids [B, max_words] -> document vector [B, F * len(windows[-1])].
 
     `windows`: the stacked convolutions' windows, then a tuple of the parallel branches' windows.
+    `embedding_matrix` [vocab_size, embed_dim] initialises the word vectors (frozen unless
+    trainable_embeddings).
     """
-    word_ids = keras.Input((None,), dtype="int32", name="word_ids")
+    word_ids = keras.Input((max_words,), dtype="int32", name="word_ids")
 
     def conv(x, window, name):
         x = keras.layers.Conv1D(num_filters, window, padding="same", activation="relu",
                                 name=name)(x)
         return ZeroPadPositions()(x, word_ids)
 
-    x = ZeroPadPositions()(keras.layers.Embedding(vocab_size, embed_dim, name="embedding")(
-        word_ids), word_ids)
+    embedding = keras.layers.Embedding(vocab_size, embed_dim, weights=embedding_matrix,
+                                       trainable=trainable_embeddings, name="embedding")
+    x = ZeroPadPositions()(embedding(word_ids), word_ids)
     *stacked, branches = windows
     for i, window in enumerate(stacked):
         x = conv(x, window, name=f"conv{i}_window{window}")
@@ -48,6 +55,12 @@ def multi_window_encoder(vocab_size, embed_dim=512, num_filters=128, windows=(32
               for window in branches]
     document = pooled[0] if len(pooled) == 1 else keras.layers.Concatenate()(pooled)
     return keras.Model(word_ids, document, name=name)
+
+
+class CnnModels(NamedTuple):
+    """The classifier and an inspection view of the same weights (like han.MhanModels)."""
+    train: "CnnClassifier"  # features -> scores
+    inspect: keras.Model    # features -> {"scores", "document"}
 
 
 @register
@@ -63,7 +76,8 @@ class CnnClassifier(keras.Model):
 
     def __init__(self, *, vocab_size, num_outputs, embed_dim=512, num_filters=128,
                  windows=(32, 16, (3, 4, 5)), dropout=0.5, max_norm=5.0, loss="nce",
-                 num_sampled=5, num_true=1, **kwargs):
+                 num_sampled=5, num_true=1, max_words=None, trainable_embeddings=True,
+                 embedding_matrix=None, **kwargs):
         super().__init__(**kwargs)
         if loss not in ("nce", "sigmoid"):
             raise ValueError(f"loss must be 'nce' or 'sigmoid', not {loss!r}")
@@ -71,12 +85,14 @@ class CnnClassifier(keras.Model):
             raise ValueError(f"num_sampled={num_sampled} must be in [1, num_outputs) for NCE "
                              f"(num_outputs={num_outputs})")
         *stacked, branches = windows
-        self.hyperparameters = dict(vocab_size=vocab_size, num_outputs=num_outputs, embed_dim=embed_dim,
-                           num_filters=num_filters, windows=[*stacked, list(branches)],
-                           dropout=dropout, max_norm=max_norm, loss=loss,
-                           num_sampled=num_sampled, num_true=num_true)
+        self.hyperparameters = dict(
+            vocab_size=vocab_size, num_outputs=num_outputs, embed_dim=embed_dim,
+            num_filters=num_filters, windows=[*stacked, list(branches)], dropout=dropout,
+            max_norm=max_norm, loss=loss, num_sampled=num_sampled, num_true=num_true,
+            max_words=max_words, trainable_embeddings=trainable_embeddings)
         self.encoder = multi_window_encoder(vocab_size, embed_dim, num_filters,
-                                            (*stacked, tuple(branches)))
+                                            (*stacked, tuple(branches)), max_words,
+                                            embedding_matrix, trainable_embeddings)
         self.dropout = keras.layers.Dropout(dropout)
         # Kernel [dim, classes]: axis=0 bounds each class's weight vector. Keras' optimizers
         # apply the constraint after every update, also in the custom train_step below.
@@ -95,24 +111,29 @@ class CnnClassifier(keras.Model):
     def sample_negatives(self, label_ids):
         """The negative categories of one NCE step: tf.nn.nce_loss' default sampler, made a
         method so that a test can substitute a deterministic one."""
+        hp = self.hyperparameters
         return tf.random.log_uniform_candidate_sampler(
-            true_classes=label_ids, num_true=self.hyperparameters["num_true"],
-            num_sampled=self.hyperparameters["num_sampled"], unique=True,
-            range_max=self.hyperparameters["num_outputs"])
+            true_classes=label_ids, num_true=hp["num_true"], num_sampled=hp["num_sampled"],
+            unique=True, range_max=hp["num_outputs"])
 
     def _training_loss(self, features, targets):
         """Mean loss over this replica's documents."""
+        hp = self.hyperparameters
         document = self.dropout(self.encoder(features["word_ids"], training=True), training=True)
-        if self.hyperparameters["loss"] == "sigmoid":
+        if hp["loss"] == "sigmoid":
             scores = tf.sigmoid(self.classifier(document))
             return tf.reduce_mean(masked_binary_crossentropy(targets["labels"], scores))
+        # The pipeline gives documents without labels -1 ids: they cannot be NCE-trained, so
+        # they get a placeholder id and no loss (but still count in the batch mean).
         label_ids = tf.cast(targets["label_ids"], tf.int64)
+        labelled = tf.reduce_all(label_ids >= 0, axis=-1)
+        label_ids = tf.maximum(label_ids, 0)
         per_document = tf.nn.nce_loss(
             weights=tf.transpose(self.classifier.kernel), biases=self.classifier.bias,
-            labels=label_ids, inputs=document, num_sampled=self.hyperparameters["num_sampled"],
-            num_classes=self.hyperparameters["num_outputs"], num_true=self.hyperparameters["num_true"],
+            labels=label_ids, inputs=document, num_sampled=hp["num_sampled"],
+            num_classes=hp["num_outputs"], num_true=hp["num_true"],
             sampled_values=self.sample_negatives(label_ids), remove_accidental_hits=True)
-        return tf.reduce_mean(per_document)
+        return tf.reduce_mean(tf.where(labelled, per_document, tf.zeros_like(per_document)))
 
     def train_step(self, data):
         features, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
@@ -136,6 +157,21 @@ class CnnClassifier(keras.Model):
         self.loss_tracker.update_state(loss, sample_weight=tf.shape(features["word_ids"])[0])
         return {"loss": self.loss_tracker.result()}
 
+    def inspect_model(self):
+        """A functional model sharing these weights: features -> {"scores", "document"}.
+
+        It takes the whole features dict of docs/architecture.md, `lang_id` unused: Keras pairs
+        a dict of data with the model's inputs in sorted-key order, so an input left out would
+        shift the others.
+        """
+        features = {"word_ids": keras.Input((self.hyperparameters["max_words"],),
+                                            dtype="int32", name="word_ids"),
+                    "lang_id": keras.Input((), dtype="int32", name="lang_id")}
+        document = self.encoder(features["word_ids"])
+        scores = keras.layers.Activation("sigmoid", name="scores")(self.classifier(document))
+        return keras.Model(features, {"scores": scores, "document": document},
+                           name="cnn_inspect")
+
     @property
     def metrics(self):
         return [self.loss_tracker]
@@ -146,9 +182,15 @@ class CnnClassifier(keras.Model):
 
 def build_cnn(*, vocab_size, num_outputs, embed_dim=512, num_filters=128,
               windows=(32, 16, (3, 4, 5)), dropout=0.5, max_norm=5.0, loss="nce", num_sampled=5,
-              num_true=1) -> CnnClassifier:
-    """The multi-window CNN; see the module docstring and CnnClassifier."""
+              num_true=1, max_words=None, embedding_matrix=None,
+              trainable_embeddings=True) -> CnnClassifier:
+    """The multi-window CNN; see the module docstring and CnnClassifier.
+
+    max_words: the padded length N of `word_ids [B, N]`, or None for any length.
+    """
     return CnnClassifier(vocab_size=vocab_size, num_outputs=num_outputs, embed_dim=embed_dim,
                          num_filters=num_filters, windows=windows, dropout=dropout,
                          max_norm=max_norm, loss=loss, num_sampled=num_sampled,
-                         num_true=num_true)
+                         num_true=num_true, max_words=max_words,
+                         trainable_embeddings=trainable_embeddings,
+                         embedding_matrix=embedding_matrix)

@@ -1,3 +1,5 @@
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -140,6 +142,17 @@ def test_frozen_pretrained_embeddings():
     models.train.compile("adam", masked_binary_crossentropy)
     models.train.fit(features(documents(), [0] * 4), np.ones((4, 6), "float32"), verbose=0)
     np.testing.assert_array_equal(embedding.numpy(), matrix)
+
+
+@pytest.mark.parametrize("encoder", ["dense", "gru"])
+def test_only_recurrent_models_opt_out_of_xla(encoder):
+    """cuDNN GRUs do not compile with XLA, which Keras enables by default on GPUs."""
+    model = build("mhan_att", encoder=encoder).train
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.compile("adam", masked_binary_crossentropy, jit_compile=True)
+    assert model.jit_compile is (encoder == "dense")
+    assert any("jit_compile" in str(w.message) for w in caught) is (encoder == "gru")
 
 
 def test_monolingual_models_refuse_several_languages():

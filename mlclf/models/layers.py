@@ -83,6 +83,9 @@ class SequenceEncoder(keras.layers.Layer):
             self.inner = keras.layers.Bidirectional(
                 keras.layers.GRU(units, return_sequences=True), name="bigru")
         self.output_dim = 2 * units if kind == "bigru" else units
+        # On GPU Keras runs GRUs with cuDNN, which XLA cannot compile (keras-team/keras#18456):
+        # this keeps Keras' jit_compile="auto" (XLA on GPU) from failing the whole model.
+        self.supports_jit = kind == "dense"
 
     def build(self, input_shape):
         self.inner.build((None, *input_shape[-2:]))
@@ -95,8 +98,8 @@ class SequenceEncoder(keras.layers.Layer):
         steps = shape[-2]
         sequences = tf.reshape(inputs, [-1, steps, inputs.shape[-1]])
         valid = tf.reshape(valid, [-1, steps])
-        # cuDNN rejects zero-length sequences, and padded sentences are all padding: give such
-        # rows one step. Its output is never used, since pooling reads the true `valid`.
+        # Keras' cuDNN path (GPU) rejects fully padded rows, and padded sentences are all
+        # padding: give such rows one step. Its output is unused: pooling reads the true `valid`.
         valid = tf.logical_or(valid, tf.range(steps) == 0)
         outputs = self.inner(sequences, mask=valid)
         return tf.reshape(outputs, tf.concat([shape[:-1], [self.output_dim]], axis=0))
@@ -158,8 +161,9 @@ class PerLanguage(keras.layers.Layer):
     The batch is split by `lang_id` in [0, num_languages) (tf.dynamic_partition), each group
     runs through its copy, and the results are put back in batch order (tf.dynamic_stitch).
     A document thus costs one copy, not num_languages, and a batch may lack languages. Both ops
-    also compile with XLA. Wraps layers called as `layer(inputs, valid)` whose inputs,
-    `valid` and outputs (a tensor or a tuple of them) all have the batch first.
+    compile with XLA (checked on CPU). An unseen language (lang_id -1) is an error: it has no
+    copy. Wraps layers called as `layer(inputs, valid)` whose inputs, `valid` and outputs (a
+    tensor or a tuple of them) all have the batch first.
     """
 
     def __init__(self, layer, num_languages, **kwargs):

@@ -23,8 +23,8 @@ regions do not contradict each other (a missing subtag matches anything). Relate
 An exact (case-insensitive) match of the whole code wins outright. Otherwise only the closest
 level that has matches is kept; if that leaves several, those written in their language's default
 script are kept (`_DEFAULT_SCRIPT`; a code without a script counts as written in the default one);
-if still several, the code is ambiguous. So `ar` in SIB-200 is `arb_Arab` (standard member, Arabic script)
-and `ar` in BRIGHTER (`arq`, `ary`) is ambiguous.
+if still several, the code is ambiguous. So `ar` in SIB-200 is `arb_Arab` (standard member,
+Arabic script) and `ar` in BRIGHTER (`arq`, `ary`) is ambiguous.
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ embedded as constants in the graph, so an exported model keeps the behaviour (an
 version, `unicodedata.unidata_version`) of the Python that exported it.
 
 `normalize`: NFKC, then lowercase (Python `str.lower`), then whitespace and invisible characters:
-- whitespace (`str.isspace`, and U+200B ZERO WIDTH SPACE, a word boundary in Thai, Khmer, ...)
+- whitespace (`str.isspace`, and U+200B ZERO WIDTH _SPACE, a word boundary in Thai, Khmer, ...)
   becomes " ", line breaks (\\n \\r \\v \\f \\x1c-\\x1e U+0085 U+2028 U+2029) become "\\n"; a run
   of whitespace becomes one "\\n" if it holds a line break, else one " "; leading and trailing
   whitespace is removed. Newlines survive because they are sentence boundaries.
@@ -49,7 +49,8 @@ signs and viramas stay on their letters), and punctuation and symbols are droppe
   joined to the next letter after a virama/coeng and to the letter after a Thai/Lao prefixed
   vowel (เ แ โ ใ ไ). That is roughly a syllable in Khmer and Myanmar and a character cluster in
   Thai and Lao: usable by word-level models, no dictionary needed;
-- ZWNJ, ZWJ and other format characters stay inside the word they occur in.
+- ZWNJ, ZWJ and other format characters stay inside the word they occur in; a combining mark
+  or format character with no letter before it (at the start, after a space) is dropped.
 """
 from __future__ import annotations
 
@@ -72,9 +73,10 @@ _DROPPED_FORMAT = frozenset(
 _CASE_IGNORABLE_PUNCT = frozenset("'.:\u00b7\u2019\u2018\ufe52\uff07\uff0e\ua789\ufe13\ufe55\uff1a")
 
 # Character classes for word splitting.
-SPACE, PUNCT, LETTER, NUMBER, EXTEND, JOINER, SOLO, CHUNK, PREPEND, CONN_WORD, CONN_NUM = range(11)
-_CONN_WORD = frozenset("'\u2019-\u2010\u00b7")
-_CONN_NUM = frozenset(".,\u066b\u066c")
+(_SPACE, _PUNCT, _LETTER, _NUMBER, _EXTEND, _JOINER, _SOLO, _CHUNK, _PREPEND, _CONN_WORD,
+ _CONN_NUM) = range(11)
+_WORD_CONNECTORS = frozenset("'\u2019-\u2010\u00b7")
+_NUMBER_CONNECTORS = frozenset(".,\u066b\u066c")
 _EMOJI_MODIFIERS = range(0x1F3FB, 0x1F400)
 # Scripts written without spaces. Han and kana letters are tokens on their own.
 _SOLO_SCRIPTS = ((0x2E80, 0x2FDF), (0x3005, 0x3007), (0x3021, 0x3029), (0x3038, 0x303C),
@@ -91,29 +93,29 @@ _CASED, _CASE_IGNORABLE = 16, 32
 
 _SENTENCE_END = "።፧፨।॥؟۔。！？։။។"
 _CLOSERS = "\"'”’»)]}」』】〕〉》"
-_HORIZONTAL_SPACE = "".join(
-    sorted(chr(c) for r in _SCANNED for c in r if chr(c).isspace() and chr(c) not in _LINE_BREAKS))
+_HORIZONTAL_SPACE = "".join(c for c in map(chr, range(0x3001))   # no space after U+3000
+                            if c.isspace() and c not in _LINE_BREAKS)
 
 
-_CLASS_OF_CATEGORY = {"Zs": SPACE, "Zl": SPACE, "Zp": SPACE, "Cc": SPACE, "Mn": EXTEND,
-                      "Mc": EXTEND, "Me": EXTEND, "Cf": EXTEND, "Sm": PUNCT, "Sk": PUNCT,
-                      "Sc": SOLO, "So": SOLO, "Nd": NUMBER, "Nl": NUMBER, "No": NUMBER}
+_CLASS_OF_CATEGORY = {"Zs": _SPACE, "Zl": _SPACE, "Zp": _SPACE, "Cc": _SPACE, "Mn": _EXTEND,
+                      "Mc": _EXTEND, "Me": _EXTEND, "Cf": _EXTEND, "Sm": _PUNCT, "Sk": _PUNCT,
+                      "Sc": _SOLO, "So": _SOLO, "Nd": _NUMBER, "Nl": _NUMBER, "No": _NUMBER}
 
 
 def _word_classes(cps: np.ndarray, categories: list, ccc: np.ndarray) -> np.ndarray:
-    """The `split_words` class of each code point, from the most general rule to the most specific."""
-    cls = np.array([_CLASS_OF_CATEGORY.get(c, PUNCT if c[0] == "P" else LETTER)
+    """The `split_words` class of each code point: general rules first, then the exceptions."""
+    cls = np.array([_CLASS_OF_CATEGORY.get(c, _PUNCT if c[0] == "P" else _LETTER)
                     for c in categories], np.uint8)
-    letters = cls == LETTER
-    for ranges, value in ((_CHUNK_SCRIPTS, CHUNK), (_SOLO_SCRIPTS, SOLO)):
+    letters = cls == _LETTER
+    for ranges, value in ((_CHUNK_SCRIPTS, _CHUNK), (_SOLO_SCRIPTS, _SOLO)):
         for lo, hi in ranges:
             cls[letters & (cps >= lo) & (cps <= hi)] = value
-    cls[np.isin(cps, list(_PREPENDED_VOWELS))] = PREPEND
-    cls[np.isin(cps, [ord(c) for c in _CONN_NUM])] = CONN_NUM
-    cls[np.isin(cps, [ord(c) for c in _CONN_WORD])] = CONN_WORD
-    cls[(cps >= _EMOJI_MODIFIERS.start) & (cps < _EMOJI_MODIFIERS.stop)] = EXTEND
-    cls[(ccc == 9) | (cps == _ZWJ)] = JOINER
-    cls[np.isin(cps, [ord(c) for c in _HORIZONTAL_SPACE + _LINE_BREAKS])] = SPACE
+    cls[np.isin(cps, list(_PREPENDED_VOWELS))] = _PREPEND
+    cls[np.isin(cps, [ord(c) for c in _NUMBER_CONNECTORS])] = _CONN_NUM
+    cls[np.isin(cps, [ord(c) for c in _WORD_CONNECTORS])] = _CONN_WORD
+    cls[(cps >= _EMOJI_MODIFIERS.start) & (cps < _EMOJI_MODIFIERS.stop)] = _EXTEND
+    cls[(ccc == 9) | (cps == _ZWJ)] = _JOINER
+    cls[np.isin(cps, [ord(c) for c in _HORIZONTAL_SPACE + _LINE_BREAKS])] = _SPACE
     return cls
 
 
@@ -187,7 +189,7 @@ def _tables() -> _Tables:
                           for cat, char in zip(categories, chars)])
     props |= np.where(cased, _CASED, 0).astype(np.uint8)
     props |= np.where(ignorable, _CASE_IGNORABLE, 0).astype(np.uint8)
-    every = np.full(0x110000, LETTER, np.uint8)
+    every = np.full(0x110000, _LETTER, np.uint8)
     every[cps] = props
     starts = np.concatenate([[0], np.flatnonzero(np.diff(every)) + 1]).astype(np.int32)
     compose_keys = np.array(sorted(pairs), np.int64)
@@ -416,8 +418,8 @@ def _ranges_class(ranges):
 
 def _word_starts(cls):
     """Classes that begin a word on their own (see `split_words`)."""
-    return ((cls == LETTER) | (cls == NUMBER) | (cls == SOLO) | (cls == CHUNK)
-            | (cls == PREPEND))
+    return ((cls == _LETTER) | (cls == _NUMBER) | (cls == _SOLO) | (cls == _CHUNK)
+            | (cls == _PREPEND))
 
 
 def split_sentences(texts):
@@ -447,26 +449,26 @@ def _split_flat(texts):
     n = tf.size(cps, out_type=tf.int64)
     positions = tf.range(n)
     cls = _properties(cps) & 15
-    extend = (cls == EXTEND) | (cls == JOINER)
+    extend = (cls == _EXTEND) | (cls == _JOINER)
     base = _last_true(~extend)                          # the letter a mark belongs to
-    base_cls, has_base = _gather_in_row(cls, base, rows, SPACE)
-    prev_base_cls, _ = _gather_in_row(base_cls, positions - 1, rows, SPACE)
-    prev_cls, has_prev = _gather_in_row(cls, positions - 1, rows, SPACE)
-    next_cls, _ = _gather_in_row(cls, positions + 1, rows, SPACE)
+    base_cls, has_base = _gather_in_row(cls, base, rows, _SPACE)
+    prev_base_cls, _ = _gather_in_row(base_cls, positions - 1, rows, _SPACE)
+    prev_cls, has_prev = _gather_in_row(cls, positions - 1, rows, _SPACE)
+    next_cls, _ = _gather_in_row(cls, positions + 1, rows, _SPACE)
 
     def wordy(c):
-        return (c == LETTER) | (c == NUMBER)
+        return (c == _LETTER) | (c == _NUMBER)
 
     kept = _word_starts(cls)
-    kept |= (cls == CONN_WORD) & wordy(prev_base_cls) & wordy(next_cls)
-    kept |= (cls == CONN_NUM) & (prev_base_cls == NUMBER) & (next_cls == NUMBER)
+    kept |= (cls == _CONN_WORD) & wordy(prev_base_cls) & wordy(next_cls)
+    kept |= (cls == _CONN_NUM) & (prev_base_cls == _NUMBER) & (next_cls == _NUMBER)
     base_kept, _ = _gather_in_row(kept, base, rows, False)
     kept = tf.where(extend, has_base & base_kept, kept)
     prev_kept, _ = _gather_in_row(kept, positions - 1, rows, False)
     attach = has_prev & prev_kept & (
-        extend | (prev_cls == JOINER) | (prev_base_cls == PREPEND)
-        | ((wordy(prev_base_cls) | (prev_base_cls == CONN_WORD) | (prev_base_cls == CONN_NUM))
-           & (wordy(cls) | (cls == CONN_WORD) | (cls == CONN_NUM))))
+        extend | (prev_cls == _JOINER) | (prev_base_cls == _PREPEND)
+        | ((wordy(prev_base_cls) | (prev_base_cls == _CONN_WORD) | (prev_base_cls == _CONN_NUM))
+           & (wordy(cls) | (cls == _CONN_WORD) | (cls == _CONN_NUM))))
     start = kept & ~attach
     token_of_char = tf.cumsum(tf.cast(start, tf.int64)) - 1
     num_tokens = tf.reduce_sum(tf.cast(start, tf.int64))

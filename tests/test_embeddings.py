@@ -1,4 +1,4 @@
-"""mlclf.embeddings: vector files (text, gzip, safe pickles) and embedding matrices with coverage."""
+"""mlclf.embeddings: vector files (text, gzip, safe pickles), embedding matrices, coverage."""
 import gzip
 import os
 import pickle

@@ -45,11 +45,6 @@ def _strings(tensor):
     return [s.decode("utf-8") for s in np.asarray(tensor).ravel()]
 
 
-def _nested(ragged):
-    return [[w.decode("utf-8") if isinstance(w, bytes) else _decode(w) for w in row]
-            for row in ragged.to_list()]
-
-
 def _decode(value):
     if isinstance(value, bytes):
         return value.decode("utf-8")

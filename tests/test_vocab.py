@@ -110,7 +110,8 @@ class _Encoder(tf.Module):
 def test_lookup_and_subwords_in_a_saved_model(tmp_path):
     vocab = Vocabulary.build(TOKENS, mode="per_language")
     module = _Encoder(vocab)
-    texts, langs = tf.constant(["The cat, the DOG!", "Le chat", ""]), tf.constant(["en", "fr", "fr"])
+    texts = tf.constant(["The cat, the DOG!", "Le chat", ""])
+    langs = tf.constant(["en", "fr", "fr"])
     expected = module(texts, langs)
     del vocab
     tf.saved_model.save(module, str(tmp_path / "model"))

@@ -155,6 +155,15 @@ def test_only_recurrent_models_opt_out_of_xla(encoder):
     assert any("jit_compile" in str(w.message) for w in caught) is (encoder == "gru")
 
 
+def test_per_language_routing_trains_under_xla():
+    models = build("mhan_att")
+    models.train.compile("adam", masked_binary_crossentropy, jit_compile=True)
+    labels = np.where(np.arange(6) < 2, 1.0, -1.0)[None].repeat(4, 0).astype("float32")
+    history = models.train.fit(features(documents(), [0, 2, 2, 0]), labels,  # no language 1
+                               batch_size=4, epochs=2, verbose=0).history["loss"]
+    assert models.train.jit_compile is True and np.all(np.isfinite(history))
+
+
 def test_monolingual_models_refuse_several_languages():
     with pytest.raises(ValueError, match="monolingual"):
         build("han", num_languages=3)

@@ -30,6 +30,7 @@ from mlclf.models.layers import (MaskedAttention, MaskedAverage, PerLanguage, Se
 
 
 class Variant(NamedTuple):
+    """Which parts a model has, and which of them all languages share."""
     encoders: bool
     attention: bool
     shared_encoders: bool
@@ -72,7 +73,7 @@ class HierarchicalEncoder(keras.layers.Layer):
         self.num_languages = num_languages
         self.vocab_size = vocab_size
         self.embed_dim = embed_dim
-        self.encoder = encoder
+        self.encoder_kind = encoder
         self.hidden = hidden
         self.num_subword_buckets = num_subword_buckets
         self.trainable_embeddings = trainable_embeddings
@@ -107,7 +108,7 @@ class HierarchicalEncoder(keras.layers.Layer):
         dim = self.embed_dim
         if VARIANTS[self.variant].encoders:
             self.word_encoder.build((None, sentences, words, dim))
-            dim = self.hidden * (2 if self.encoder == "bigru" else 1)
+            dim = self.hidden * (2 if self.encoder_kind == "bigru" else 1)
             self.sentence_encoder.build((None, sentences, dim))
             self.sentence_pooling.build((None, sentences, dim))
         self.word_pooling.build((None, sentences, words, dim))
@@ -156,7 +157,7 @@ class HierarchicalEncoder(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "variant": self.variant,
                 "num_languages": self.num_languages, "vocab_size": self.vocab_size,
-                "embed_dim": self.embed_dim, "encoder": self.encoder, "hidden": self.hidden,
+                "embed_dim": self.embed_dim, "encoder": self.encoder_kind, "hidden": self.hidden,
                 "num_subword_buckets": self.num_subword_buckets,
                 "trainable_embeddings": self.trainable_embeddings}
 

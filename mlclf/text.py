@@ -264,8 +264,8 @@ def _shift(values, by, fill):
     """values[i - by] (by = 1: previous element; -1: next), `fill` where out of range."""
     pad = tf.fill([abs(by)], tf.cast(fill, values.dtype))
     if by > 0:
-        return tf.concat([pad, values[:-by]], 0)
-    return tf.concat([values[-by:], pad], 0)
+        return tf.concat([pad, values], 0)[:tf.size(values)]
+    return tf.concat([values, pad], 0)[-by:]
 
 
 def _gather_in_row(values, index, rows, fill):

@@ -151,8 +151,8 @@ class Vocabulary(tf.Module):
         """
         ragged = isinstance(words, tf.RaggedTensor)
         if not ragged:
-            words = tf.RaggedTensor.from_tensor(tf.convert_to_tensor(words, tf.string),
-                                                ragged_rank=1)
+            words = tf.convert_to_tensor(words, tf.string)
+            words = tf.RaggedTensor.from_tensor(words, ragged_rank=words.shape.rank - 1)
         flat = words.flat_values
         keys = flat
         if self.mode == "per_language":

@@ -162,6 +162,15 @@ def test_split_words_keeps_the_shape_and_adds_a_dimension():
     assert normalized.shape == (2, 1) and _strings(normalized) == ["a", "b c"]
 
 
+@pytest.mark.parametrize("texts", [[], [""], ["", ""]])
+def test_batches_without_any_character(texts):
+    texts = tf.constant(texts, tf.string)
+    assert _strings(text.normalize(texts)) == [""] * len(texts)
+    assert text.split_sentences(texts).to_list() == [[]] * len(texts)
+    assert text.split_words(texts).to_list() == [[]] * len(texts)
+    assert text.tokenize(texts, hierarchical=True).to_list() == [[]] * len(texts)
+
+
 def test_tokenize_shapes():
     texts = tf.constant(["One two. Three!", "", "Four"])
     hierarchical = text.tokenize(texts, hierarchical=True)

@@ -49,6 +49,8 @@ def test_per_language_vocabulary_gives_each_language_its_rows():
     dense = vocab.lookup(tf.constant([["the", ""], ["chat", "cat"]]), tf.constant(["en", "fr"]))
     assert isinstance(dense, tf.Tensor)
     np.testing.assert_array_equal(dense, [[2, PAD_ID], [chat, OOV_ID]])
+    dense = vocab.lookup(tf.constant([[["the", ""]], [["chat", "cat"]]]), tf.constant(["en", "fr"]))
+    np.testing.assert_array_equal(dense, [[[2, PAD_ID]], [[chat, OOV_ID]]])
 
 
 def test_vocabulary_accepts_bytes_from_the_tokenizer_and_checks_words():

@@ -7,7 +7,7 @@ embedded as constants in the graph, so an exported model keeps the behaviour (an
 version, `unicodedata.unidata_version`) of the Python that exported it.
 
 `normalize`: NFKC, then lowercase (Python `str.lower`), then whitespace and invisible characters:
-- whitespace (`str.isspace`, and U+200B ZERO WIDTH _SPACE, a word boundary in Thai, Khmer, ...)
+- whitespace (`str.isspace`, and U+200B ZERO WIDTH SPACE, a word boundary in Thai, Khmer, ...)
   becomes " ", line breaks (\\n \\r \\v \\f \\x1c-\\x1e U+0085 U+2028 U+2029) become "\\n"; a run
   of whitespace becomes one "\\n" if it holds a line break, else one " "; leading and trailing
   whitespace is removed. Newlines survive because they are sentence boundaries.

@@ -131,6 +131,21 @@ def test_a_failed_build_leaves_nothing_behind(tmp_path):
                                                                 "test": 1}
 
 
+def test_corpus_errors_wrapped_by_tfds_reach_the_caller_unwrapped(tmp_path, monkeypatch):
+    original = CorpusError("dev.tsv, line 3: the message users need")
+
+    def wrapped(*args, **kwargs):
+        try:
+            raise original
+        except CorpusError as e:  # as TFDS's reraise does for errors it decorates
+            raise RuntimeError(f"Failed to encode example: {e}") from e
+
+    monkeypatch.setattr(corpora.builder_class("sib200"), "download_and_prepare", wrapped)
+    with pytest.raises(CorpusError) as error:
+        corpora.split_sizes("sib200", "eng_Latn", data_dir=tmp_path, manual_dir=SIB_DUMMY)
+    assert error.value is original
+
+
 # --- unknown names ---------------------------------------------------------------------------
 
 def test_unknown_dataset_split_and_language_are_corpus_errors(tmp_path):

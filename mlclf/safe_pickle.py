@@ -46,7 +46,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
 
 
 def _numpy_module(module):
-    """The current numpy's module for a pickled numpy module name (numpy.core became numpy._core)."""
+    """This numpy's module for a pickled numpy module name (numpy.core is now numpy._core)."""
     if module == "numpy":
         return np
     submodule = module.rsplit(".", 1)[1]

@@ -134,6 +134,25 @@ _ALIASES = {
 }
 
 
+# English language names, as some corpora name their files (the MHAN toolkit's Deutsche Welle
+# crawler writes english.json, german.json, ...).
+_ENGLISH_NAMES = {
+    "afrikaans": "afr", "albanian": "sqi", "amharic": "amh", "arabic": "ara", "armenian": "hye",
+    "azerbaijani": "aze", "bengali": "ben", "bosnian": "bos", "bulgarian": "bul",
+    "catalan": "cat", "chinese": "zho", "croatian": "hrv", "czech": "ces", "danish": "dan",
+    "dari": "prs", "dutch": "nld", "english": "eng", "estonian": "est", "finnish": "fin",
+    "french": "fra", "german": "deu", "greek": "ell", "hausa": "hau", "hebrew": "heb",
+    "hindi": "hin", "hungarian": "hun", "igbo": "ibo", "indonesian": "ind", "italian": "ita",
+    "japanese": "jpn", "korean": "kor", "latvian": "lav", "lithuanian": "lit",
+    "macedonian": "mkd", "malay": "msa", "norwegian": "nor", "pashto": "pus", "persian": "fas",
+    "farsi": "fas", "polish": "pol", "portuguese": "por", "romanian": "ron", "russian": "rus",
+    "serbian": "srp", "slovak": "slk", "slovenian": "slv", "somali": "som", "spanish": "spa",
+    "swahili": "swa", "swedish": "swe", "tamil": "tam", "thai": "tha", "tigrinya": "tir",
+    "turkish": "tur", "ukrainian": "ukr", "urdu": "urd", "uzbek": "uzb", "vietnamese": "vie",
+    "yoruba": "yor", "zulu": "zul",
+}
+
+
 def _parse_tables():
     iso1, default_script = {}, dict(_DEFAULT_SCRIPT_EXTRA)
     fields = _ISO_639_1.split()
@@ -173,7 +192,7 @@ def _parse(code: str) -> _Code:
     if (len(parts) == 1 and len(language) == 4 and language.isalpha()
             and language[:2] in _ISO1_TO_3):
         language, region = language[:2], language[2:].upper()
-    language = _ALIASES.get(language, language)
+    language = _ALIASES.get(language, _ENGLISH_NAMES.get(language, language))
     return _Code(_ISO1_TO_3.get(language, language), script, region)
 
 

@@ -92,3 +92,14 @@ def test_iso_639_1_table_is_complete_and_consistent():
     assert all(code in languages._DEFAULT_SCRIPT for code in table.values())
     for member, macro in languages._MACRO_OF.items():
         assert macro not in languages._MACRO_OF, (member, macro)
+
+
+def test_english_language_names_resolve_both_ways():
+    # The MHAN toolkit's DW crawler names files after languages: english.json, german.json.
+    dw = ["arabic", "english", "german", "persian", "portuguese", "russian", "spanish",
+          "ukrainian"]
+    assert languages.resolve("en", dw) == "english"
+    assert languages.resolve("de", dw) == "german"
+    assert languages.resolve("fa", dw) == "persian"
+    assert languages.resolve("German", dw) == "german"
+    assert languages.resolve("german", ["deu_Latn", "eng_Latn"]) == "deu_Latn"

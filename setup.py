@@ -27,5 +27,5 @@ setup(
         "numpy>=1.26",
         "absl-py>=2.1",
     ],
-    extras_require={"test": ["pytest>=8"]},
+    extras_require={"test": ["pytest>=8", "dill"]},  # tfds.testing imports dill
 )

@@ -1,0 +1,180 @@
+"""tf.data input pipelines: raw examples -> padded id tensors and targets, in batches.
+
+`encode_features` is the one place that turns raw text into model inputs; the exported serving
+model calls it too, so training and serving can never tokenise differently.
+
+Training batches can be language-balanced (the MHAN scheme): every batch holds
+`batch_size // M` documents of each of the M languages, smaller languages cycled.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Mapping
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from mlclf import text, vocab as vocab_lib
+
+_KEY_SEPARATOR = "\x1f"
+
+
+@dataclasses.dataclass(frozen=True)
+class InputSpec:
+    """Shape of the model inputs: hierarchical [B,K,T] for HAN-style models, flat [B,N] for CNN."""
+
+    hierarchical: bool = True
+    max_sentences: int = 30
+    max_words: int = 30
+    num_subword_buckets: int = 0
+    max_ngrams: int = 16
+    num_true: int = 1
+
+    @property
+    def word_shape(self) -> tuple:
+        if self.hierarchical:
+            return (self.max_sentences, self.max_words)
+        return (self.max_words,)
+
+
+def encode_features(texts: tf.Tensor, langs: tf.Tensor, vocabulary: "vocab_lib.Vocabulary",
+                    spec: InputSpec) -> dict:
+    """Raw strings [B] and language codes [B] -> `word_ids` (and `subword_ids`), padded/cut."""
+    words = text.tokenize(texts, hierarchical=spec.hierarchical)
+    word_ids = vocabulary.lookup(words, langs)
+    features = {"word_ids": word_ids.to_tensor(0, shape=(None,) + spec.word_shape)}
+    if spec.num_subword_buckets:
+        ngrams = vocab_lib.subword_ids(words, spec.num_subword_buckets,
+                                       max_ngrams=spec.max_ngrams)
+        if isinstance(ngrams, tf.RaggedTensor):
+            ngrams = ngrams.to_tensor(0, shape=(None,) + spec.word_shape + (spec.max_ngrams,))
+        features["subword_ids"] = ngrams
+    features["word_ids"] = tf.cast(features["word_ids"], tf.int32)
+    if "subword_ids" in features:
+        features["subword_ids"] = tf.cast(features["subword_ids"], tf.int32)
+    return features
+
+
+def language_table(languages) -> tf.lookup.StaticHashTable:
+    """Language code -> index among the training languages; -1 for any other language."""
+    return tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(tf.constant(list(languages), tf.string),
+                                            tf.range(len(languages), dtype=tf.int32)),
+        default_value=-1)
+
+
+class TargetEncoder:
+    """Label names -> multi-hot targets over the global output index (and NCE label ids).
+
+    Outputs outside a document's label set get target -1 so that the loss ignores them; this is
+    what makes one output layer behave as separate per-language heads.
+    """
+
+    def __init__(self, label_space, languages, num_true: int = 1):
+        self.num_outputs = label_space.num_outputs
+        self.num_true = num_true
+        keys, ids, masks = [], [], []
+        for lang in languages:
+            mask = np.asarray(label_space.mask(lang), dtype=np.float32)
+            masks.append(mask)
+            for name in label_space.labels(lang):
+                keys.append(lang + _KEY_SEPARATOR + name)
+                ids.append(label_space.encode(lang, [name])[0])
+        self._label_table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(tf.constant(keys, tf.string),
+                                                tf.constant(ids, tf.int64)), default_value=-1)
+        self._lang_table = language_table(languages)
+        self._masks = tf.constant(np.stack(masks), tf.float32)
+
+    def __call__(self, langs: tf.Tensor, labels: tf.RaggedTensor) -> dict:
+        doc_langs = tf.gather(langs, labels.value_rowids())
+        keys = labels.with_flat_values(
+            tf.strings.join([doc_langs, labels.flat_values], separator=_KEY_SEPARATOR))
+        label_ids = self._label_table.lookup(keys).to_tensor(-1)
+        multi_hot = tf.reduce_max(tf.one_hot(label_ids, self.num_outputs), axis=1)
+        multi_hot = tf.reshape(multi_hot, [-1, self.num_outputs])
+        mask = tf.gather(self._masks, self._lang_table.lookup(langs))
+        targets = {"labels": tf.where(mask > 0, multi_hot, -tf.ones_like(multi_hot))}
+        # NCE needs exactly num_true ids per document: repeat a document's labels cyclically;
+        # documents without labels get -1 everywhere (the NCE loss skips them).
+        counts = tf.reduce_sum(tf.cast(label_ids >= 0, tf.int32), axis=1, keepdims=True)
+        positions = tf.range(self.num_true)[tf.newaxis, :] % tf.maximum(counts, 1)
+        padded = tf.concat([label_ids, -tf.ones_like(label_ids[:, :1])], axis=1)
+        repeated = tf.gather(padded, positions, batch_dims=1)
+        targets["label_ids"] = tf.where(counts > 0, repeated, -tf.ones_like(repeated))
+        return targets
+
+
+def subsample(dataset: tf.data.Dataset, fraction: float, seed: int) -> tf.data.Dataset:
+    """A seeded, deterministic `fraction` of a finite dataset (at least one example)."""
+    if not 0 < fraction <= 1:
+        raise ValueError(f"train_fraction must be in (0, 1], got {fraction}")
+    if fraction == 1:
+        return dataset
+    size = int(dataset.cardinality())
+    if size < 0:
+        size = int(dataset.reduce(0, lambda count, _: count + 1))
+    keep = max(1, math.ceil(fraction * size))
+    return dataset.shuffle(size, seed=seed, reshuffle_each_iteration=False).take(keep)
+
+
+def _encode_language(dataset, vocabulary, spec, targets, languages, batch_size):
+    """Encodes one language's examples in large batches (tokenising in bulk is faster)."""
+    training_index = language_table(languages)
+
+    def encode(batch):
+        features = encode_features(batch["text"], batch["lang"], vocabulary, spec)
+        features["lang_id"] = training_index.lookup(batch["lang"])
+        return features, targets(batch["lang"], batch["labels"])
+
+    return (dataset.map(lambda ex: {k: ex[k] for k in ("text", "lang", "labels")})
+            .ragged_batch(batch_size)
+            .map(encode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            .unbatch())
+
+
+def make_dataset(examples_by_lang: Mapping[str, tf.data.Dataset], vocabulary, label_space,
+                 spec: InputSpec, batch_size: int, *, training_languages,
+                 training: bool, seed: int = 0, train_fraction: float = 1.0,
+                 balanced: bool = True, encode_batch_size: int = 256) -> tf.data.Dataset:
+    """Batches of (features, targets) for the languages in `examples_by_lang`.
+
+    training=True: subsample by `train_fraction`, cache the encoded documents, shuffle, repeat
+    forever, and (with `balanced`) give every language an equal share of each batch.
+    training=False: every document exactly once, in order, languages one after another.
+    `training_languages` fixes the meaning of `lang_id` (the model's per-language parts).
+    """
+    languages = list(examples_by_lang)
+    targets = TargetEncoder(label_space, languages, spec.num_true)
+    encoded = {}
+    for offset, (lang, examples) in enumerate(examples_by_lang.items()):
+        if training:
+            examples = subsample(examples, train_fraction, seed + offset)
+        encoded[lang] = _encode_language(examples, vocabulary, spec, targets,
+                                         list(training_languages), encode_batch_size)
+    if not training:
+        dataset = encoded[languages[0]]
+        for lang in languages[1:]:
+            dataset = dataset.concatenate(encoded[lang])
+        return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+    if balanced and len(languages) > 1:
+        per_language = max(1, batch_size // len(languages))
+        if per_language * len(languages) != batch_size:
+            logging.warning("batch_size %d is not a multiple of %d languages: batches hold %d",
+                            batch_size, len(languages), per_language * len(languages))
+        streams = tuple(
+            ds.cache().repeat().shuffle(4096, seed=seed + i).batch(per_language, drop_remainder=True)
+            for i, ds in enumerate(encoded.values()))
+        dataset = tf.data.Dataset.zip(streams).map(
+            lambda *parts: tf.nest.map_structure(lambda *t: tf.concat(t, 0), *parts),
+            num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        dataset = encoded[languages[0]]
+        for lang in languages[1:]:
+            dataset = dataset.concatenate(encoded[lang])
+        dataset = dataset.cache().repeat().shuffle(8192, seed=seed).batch(
+            batch_size, drop_remainder=True)
+    return dataset.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,126 @@
+"""Scoring a model on a split, one language at a time, and the per-language metric table.
+
+Used by training (validation after every epoch), by evaluate.py, and by the benchmarks, so a
+number in metrics.json always means the same thing.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Mapping, Optional
+
+import numpy as np
+
+from mlclf import data, metrics
+
+
+@dataclasses.dataclass
+class LanguageScores:
+    """Model outputs and gold targets for one language, restricted to its own outputs."""
+
+    lang: str
+    output_indices: np.ndarray      # positions of this language's labels in the output index
+    scores: np.ndarray              # [docs, len(output_indices)]
+    gold: np.ndarray                # [docs, len(output_indices)] 0/1
+    extras: dict = dataclasses.field(default_factory=dict)  # attention, document vectors
+
+
+def score_language(model, examples, lang: str, resources, *, source: Optional[str] = None,
+                   batch_size: int = 64, with_extras: bool = False) -> LanguageScores:
+    """Runs `model` over every document of `examples` (language `lang`), in order.
+
+    `source` applies another language's head (cross-lingual prediction): documents are read as
+    `lang` but scored on `source`'s outputs, and gold labels are mapped there by name.
+    """
+    label_space = resources.label_space
+    head = source or lang
+    dataset = data.make_dataset({lang: examples}, resources.vocabulary, label_space,
+                                resources.spec, batch_size,
+                                training_languages=resources.languages, training=False)
+    outputs = {"scores": [], "gold": []}
+    extras: dict = {}
+    for features, targets in dataset:
+        result = model(features, training=False)
+        if not isinstance(result, Mapping):
+            result = {"scores": result}
+        outputs["scores"].append(np.asarray(result["scores"]))
+        outputs["gold"].append(np.asarray(targets["labels"]))
+        if with_extras:
+            for name, value in result.items():
+                if name != "scores":
+                    extras.setdefault(name, []).append(np.asarray(value))
+    num_outputs = label_space.num_outputs
+    scores = np.concatenate(outputs["scores"]) if outputs["scores"] else np.zeros((0, num_outputs))
+    gold = np.concatenate(outputs["gold"]) if outputs["gold"] else np.zeros((0, num_outputs))
+    own = np.flatnonzero(label_space.mask(lang))
+    target = np.flatnonzero(label_space.mask(head))
+    if head != lang:
+        # Map gold labels by name onto the source language's outputs.
+        names = [label_space.output_names[i] for i in target]
+        gold_by_name = {label_space.output_names[i]: gold[:, i] for i in own}
+        gold = np.stack([gold_by_name.get(name, np.zeros(len(scores))) for name in names], 1) \
+            if names else np.zeros((len(scores), 0))
+    else:
+        gold = gold[:, own]
+    return LanguageScores(lang, target, scores[:, target], (gold > 0).astype(np.int8),
+                          {name: np.concatenate(parts) for name, parts in extras.items()})
+
+
+def language_metrics(scored: LanguageScores, threshold: float) -> dict:
+    predicted = metrics.decide(scored.scores, threshold=threshold)
+    return metrics.classification_metrics(scored.gold, predicted)
+
+
+def metric_table(scored_by_lang: Mapping[str, LanguageScores], thresholds) -> dict:
+    """{lang: metrics} with `thresholds` a float or {lang: float}."""
+    table = {}
+    for lang, scored in scored_by_lang.items():
+        threshold = thresholds[lang] if isinstance(thresholds, Mapping) else thresholds
+        table[lang] = language_metrics(scored, threshold)
+    return table
+
+
+def format_table(table: Mapping[str, dict], unseen=()) -> str:
+    """The per-language table that train.py and evaluate.py print."""
+    header = f"{'lang':<12}{'P':>7}{'R':>7}{'microF1':>9}{'macroF1':>9}{'Jaccard':>9}{'docs':>7}"
+    lines = [header, "-" * len(header)]
+    for lang, row in table.items():
+        name = lang + (" (unseen)" if lang in unseen else "")
+        lines.append(f"{name:<12}{row['precision']:>7.3f}{row['recall']:>7.3f}"
+                     f"{row['micro_f1']:>9.3f}{row['macro_f1']:>9.3f}{row['jaccard']:>9.3f}"
+                     f"{row['num_docs']:>7d}")
+    if len(table) > 1:
+        mean = {key: float(np.mean([row[key] for row in table.values()]))
+                for key in ("precision", "recall", "micro_f1", "macro_f1", "jaccard")}
+        docs = sum(row["num_docs"] for row in table.values())
+        lines.append(f"{'mean':<12}{mean['precision']:>7.3f}{mean['recall']:>7.3f}"
+                     f"{mean['micro_f1']:>9.3f}{mean['macro_f1']:>9.3f}{mean['jaccard']:>9.3f}"
+                     f"{docs:>7d}")
+    return "\n".join(lines)
+
+
+def load_run(run_dir: str):
+    """(config, resources, inspect model with the best weights) of a finished training run."""
+    import os
+    from mlclf import task, training
+    with open(os.path.join(run_dir, "config.json"), encoding="utf-8") as f:
+        config = task.ExperimentConfig.from_json(f.read())
+    resources = task.Resources.load(run_dir, config)
+    models = task.build_model(config, resources)
+    weights = os.path.join(run_dir, training.BEST_WEIGHTS)
+    if not os.path.exists(weights):
+        raise FileNotFoundError(f"{weights} is missing: has {run_dir} finished an epoch?")
+    models.inspect.load_weights(weights)
+    return config, resources, models
+
+
+def unseen_language_problem(config, lang: str) -> Optional[str]:
+    """Why a model cannot read a language it never trained on, or None if it can."""
+    from mlclf import task
+    if config.model not in task.LANGUAGE_AGNOSTIC_MODELS:
+        return (f"--model={config.model} has per-language parts; only "
+                f"{', '.join(task.LANGUAGE_AGNOSTIC_MODELS)} can read an unseen language")
+    if config.label_space != "shared":
+        return "the run used --label_space=per_language, so there is no head for it"
+    if config.vocab != "shared":
+        return "the run used --vocab=per_language, so its words have no embeddings"
+    return None

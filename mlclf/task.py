@@ -1,0 +1,212 @@
+"""One experiment, assembled from its config: inputs, vocabulary, label space, model, losses.
+
+Split like tensorflow/models `official/` tasks: `build_inputs`, `build_model`, `build_losses`,
+so that train.py, evaluate.py and the export all assemble the same pieces the same way.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import json
+import os
+from typing import Optional
+
+import tensorflow as tf
+
+from mlclf import corpora, data, embeddings as embeddings_lib, languages as languages_lib
+from mlclf import text, vocab as vocab_lib
+
+HIERARCHICAL_MODELS = ("nn", "hnn", "han", "mhan_enc", "mhan_att", "mhan_both")
+MONOLINGUAL_MODELS = ("nn", "hnn", "han")
+MODELS = HIERARCHICAL_MODELS + ("cnn",)
+# Models with no per-language part: they can read a language that had no training data.
+LANGUAGE_AGNOSTIC_MODELS = ("mhan_both", "cnn")
+
+
+@dataclasses.dataclass
+class ExperimentConfig:
+    """Everything that defines a run; saved to RUN/config.json and RUN/flags.cfg."""
+
+    model: str = "mhan_att"
+    dataset: str = "sib200"
+    langs: tuple = ("en",)
+    manual_dir: Optional[str] = None
+    data_dir: str = os.path.join("~", "tensorflow_datasets")
+    encoder: str = "dense"
+    hidden: int = 100
+    embed_dim: int = 100
+    embeddings: str = "learned"
+    freeze_embeddings: bool = False
+    vocab: str = "shared"
+    min_count: int = 1
+    max_vocab: int = 100_000
+    subword_buckets: int = 0
+    label_space: str = "per_language"
+    max_sentences: int = 30
+    max_words: int = 30
+    batch_size: int = 16
+    epochs: int = 10
+    steps_per_epoch: int = 0
+    learning_rate: float = 1e-3
+    threshold: float = 0.4
+    train_fraction: float = 1.0
+    seed: int = 0
+    # CNN only.
+    num_filters: int = 128
+    dropout: float = 0.5
+    max_norm: float = 5.0
+    loss: str = "nce"
+    num_sampled: int = 5
+    num_true: int = 1
+
+    def __post_init__(self):
+        self.langs = tuple(self.langs)
+        if self.model not in MODELS:
+            raise ValueError(f"unknown --model={self.model!r}; choose from {', '.join(MODELS)}")
+        if self.model in MONOLINGUAL_MODELS and len(self.langs) != 1:
+            raise ValueError(f"--model={self.model} is monolingual: give one language in --langs "
+                             f"(got {','.join(self.langs)}), or use an mhan_* model")
+
+    @property
+    def hierarchical(self) -> bool:
+        return self.model in HIERARCHICAL_MODELS
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, payload: str) -> "ExperimentConfig":
+        return cls(**json.loads(payload))
+
+
+@dataclasses.dataclass
+class Resources:
+    """What a run learns from its training split and writes to the run directory."""
+
+    languages: list
+    vocabulary: "vocab_lib.Vocabulary"
+    label_space: "vocab_lib.LabelSpace"
+    spec: data.InputSpec
+
+    def save(self, run_dir: str) -> None:
+        self.vocabulary.save(os.path.join(run_dir, "vocab"))
+        self.label_space.save(os.path.join(run_dir, "labels"))
+
+    @classmethod
+    def load(cls, run_dir: str, config: ExperimentConfig) -> "Resources":
+        vocabulary = vocab_lib.Vocabulary.load(os.path.join(run_dir, "vocab"))
+        label_space = vocab_lib.LabelSpace.load(os.path.join(run_dir, "labels"))
+        return cls(list(label_space.languages), vocabulary, label_space, input_spec(config))
+
+
+def input_spec(config: ExperimentConfig) -> data.InputSpec:
+    return data.InputSpec(hierarchical=config.hierarchical, max_sentences=config.max_sentences,
+                          max_words=config.max_words,
+                          num_subword_buckets=config.subword_buckets,
+                          num_true=config.num_true)
+
+
+def resolve_languages(config: ExperimentConfig, codes) -> list:
+    """User codes (ISO or corpus) -> the corpus' own codes, with a clear error when unknown."""
+    available = corpora.available_languages(config.dataset, config.manual_dir)
+    return languages_lib.resolve_all(list(codes), available)
+
+
+def load_examples(config: ExperimentConfig, langs, split: str) -> dict:
+    return {lang: corpora.load_split(config.dataset, lang, split,
+                                     data_dir=os.path.expanduser(config.data_dir),
+                                     manual_dir=config.manual_dir)
+            for lang in langs}
+
+
+def _label_lists(examples: tf.data.Dataset):
+    for labels in examples.map(lambda ex: ex["labels"]).as_numpy_iterator():
+        yield [label.decode("utf-8") for label in labels]
+
+
+def _tokens(examples: tf.data.Dataset):
+    """Yields the training tokens of a language, tokenised by the same TF ops as the model."""
+    texts = examples.map(lambda ex: ex["text"]).batch(256)
+    for batch in texts:
+        for word in text.tokenize(batch, hierarchical=False).flat_values.numpy():
+            yield word.decode("utf-8")
+
+
+def build_resources(config: ExperimentConfig, train_examples: dict) -> Resources:
+    """Vocabulary and label space from the training split only."""
+    label_counts = {lang: collections.Counter(label for labels in _label_lists(examples)
+                                              for label in labels)
+                    for lang, examples in train_examples.items()}
+    total = collections.Counter()
+    for counts in label_counts.values():
+        total.update(counts)
+    # Labels ordered by descending frequency: the NCE log-uniform sampler assumes it, and it
+    # makes label files easy to read.
+    labels_by_lang = {lang: sorted(counts, key=lambda name: (-total[name], name))
+                      for lang, counts in label_counts.items()}
+    for lang, labels in labels_by_lang.items():
+        if not labels:
+            raise ValueError(f"language {lang!r} has no labelled training documents in "
+                             f"{config.dataset}; it can only be evaluated, not trained on")
+    label_space = vocab_lib.LabelSpace(labels_by_lang, mode=config.label_space)
+    vocabulary = vocab_lib.Vocabulary.build(
+        {lang: _tokens(examples) for lang, examples in train_examples.items()},
+        mode=config.vocab, min_count=config.min_count, max_size=config.max_vocab)
+    return Resources(list(train_examples), vocabulary, label_space, input_spec(config))
+
+
+def check_labels(examples_by_lang: dict, label_space, split: str, dataset: str) -> None:
+    """Labels in dev/test that training never saw would silently count as wrong: refuse them."""
+    for lang, examples in examples_by_lang.items():
+        known = set(label_space.labels(lang))
+        for doc, labels in enumerate(_label_lists(examples)):
+            unknown = [label for label in labels if label not in known]
+            if unknown:
+                raise ValueError(
+                    f"{dataset}/{lang} {split} document #{doc} has label(s) {unknown} that the "
+                    f"training split never had; known labels for {lang}: {sorted(known)}")
+
+
+def embedding_matrix(config: ExperimentConfig, resources: Resources):
+    """None for learned embeddings, else a matrix initialised from `--embeddings` files.
+
+    `--embeddings=FILE` (one multilingual/aligned file) or `LANG:FILE,LANG:FILE`.
+    """
+    if config.embeddings in ("", "learned"):
+        return None
+    sources = [part.strip() for part in config.embeddings.split(",") if part.strip()]
+    if len(sources) == 1 and ":" not in sources[0].split(os.sep)[0]:
+        vectors = embeddings_lib.load_vectors(os.path.expanduser(sources[0]))
+    else:
+        vectors = {}
+        for source in sources:
+            code, _, path = source.partition(":")
+            lang = languages_lib.resolve(code, resources.languages)
+            vectors[lang] = embeddings_lib.load_vectors(os.path.expanduser(path))
+    matrix, _ = embeddings_lib.build_matrix(resources.vocabulary, vectors,
+                                            dim=config.embed_dim, seed=config.seed)
+    return matrix
+
+
+def build_model(config: ExperimentConfig, resources: Resources, matrix=None):
+    """The Keras model(s): `.train` maps features to scores; `.inspect` also exposes attention."""
+    if config.model == "cnn":
+        from mlclf.models import cnn
+        model = cnn.build_cnn(vocab_size=resources.vocabulary.size,
+                              num_outputs=resources.label_space.num_outputs,
+                              embed_dim=config.embed_dim, num_filters=config.num_filters,
+                              dropout=config.dropout, max_norm=config.max_norm,
+                              loss=config.loss, num_sampled=config.num_sampled,
+                              num_true=config.num_true, max_words=config.max_words,
+                              embedding_matrix=matrix,
+                              trainable_embeddings=not config.freeze_embeddings)
+        return cnn.CnnModels(train=model, inspect=model.inspect_model())
+    from mlclf.models import han
+    return han.build_model(config.model, num_languages=len(resources.languages),
+                           vocab_size=resources.vocabulary.size, embed_dim=config.embed_dim,
+                           num_outputs=resources.label_space.num_outputs,
+                           encoder=config.encoder, hidden=config.hidden,
+                           embedding_matrix=matrix,
+                           trainable_embeddings=not config.freeze_embeddings,
+                           num_subword_buckets=config.subword_buckets,
+                           max_sentences=config.max_sentences, max_words=config.max_words)

@@ -1,0 +1,237 @@
+"""Training loop around `keras.Model.fit`: run directory, resumable checkpoints, validation.
+
+What a run leaves behind (see README "The run directory"): flags.cfg, config.json, vocab/,
+labels/, checkpoints/ (latest for resuming, best by mean validation micro-F1), tensorboard/,
+metrics.json and export/.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from mlclf import data, evaluation, losses, task
+
+LATEST_DIR = os.path.join("checkpoints", "latest")
+BEST_WEIGHTS = os.path.join("checkpoints", "best.weights.h5")
+BEST_STATE = os.path.join("checkpoints", "best.json")
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+class RunDirExists(RuntimeError):
+    """The run directory belongs to another (or a finished) run."""
+
+
+def prepare_run_dir(run_dir: str, config: task.ExperimentConfig, flagfile_text: str,
+                    overwrite: bool) -> bool:
+    """Creates RUN/ or checks it may be resumed. Returns True when resuming."""
+    config_path = os.path.join(run_dir, "config.json")
+    if os.path.exists(run_dir) and os.listdir(run_dir):
+        if overwrite:
+            shutil.rmtree(run_dir)
+        elif not os.path.exists(config_path):
+            raise RunDirExists(f"{run_dir} exists and is not an mlclf run; choose another "
+                               f"--run_dir or pass --overwrite")
+        else:
+            with open(config_path, encoding="utf-8") as f:
+                previous = f.read()
+            if previous != config.to_json():
+                raise RunDirExists(f"{run_dir} holds a run with other settings; pass "
+                                   f"--overwrite to replace it or choose another --run_dir")
+            if os.path.exists(os.path.join(run_dir, "metrics.json")):
+                raise RunDirExists(f"{run_dir} holds a finished run; pass --overwrite to train "
+                                   f"it again or choose another --run_dir")
+            return True
+    os.makedirs(run_dir, exist_ok=True)
+    with open(config_path, "w", encoding="utf-8") as f:
+        f.write(config.to_json())
+    with open(os.path.join(run_dir, "flags.cfg"), "w", encoding="utf-8") as f:
+        f.write(flagfile_text)
+    return False
+
+
+class Checkpointer(keras.callbacks.Callback):
+    """Saves model + optimizer + position every `every_steps` steps and at each epoch end."""
+
+    def __init__(self, run_dir: str, model, every_steps: int):
+        super().__init__()
+        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.step_in_epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self._checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer,
+                                               epoch=self.epoch, step=self.step_in_epoch)
+        self._manager = tf.train.CheckpointManager(self._checkpoint,
+                                                   os.path.join(run_dir, LATEST_DIR), 2)
+        self._every_steps = max(1, every_steps)
+        self._offset = 0
+
+    def restore(self) -> tuple:
+        """(epoch, step within that epoch) to continue from; (0, 0) when starting fresh."""
+        if self._manager.latest_checkpoint is None:
+            return 0, 0
+        self._checkpoint.restore(self._manager.latest_checkpoint).expect_partial()
+        logging.info("resumed from %s", self._manager.latest_checkpoint)
+        return int(self.epoch.numpy()), int(self.step_in_epoch.numpy())
+
+    def start_at(self, step_offset: int) -> None:
+        """Step numbers of the next fit() call start after `step_offset` done steps."""
+        self._offset = step_offset
+
+    def on_train_batch_end(self, batch, logs=None):
+        done = self._offset + batch + 1
+        if done % self._every_steps == 0:
+            self.step_in_epoch.assign(done)
+            self._manager.save()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.assign(epoch + 1)
+        self.step_in_epoch.assign(0)
+        self._offset = 0
+        self._manager.save()
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            raise TrainingDiverged(
+                f"the training loss became {loss} at step {batch + 1}; lower "
+                f"--learning_rate or check the input data")
+
+
+class Validator(keras.callbacks.Callback):
+    """Per-language validation metrics after each epoch; keeps the best weights.
+
+    The best model is the one with the highest mean micro-F1 over the training languages (the
+    MHAN paper's model selection).
+    """
+
+    def __init__(self, run_dir, inspect_model, validation_examples, resources, threshold):
+        super().__init__()
+        self._run_dir = run_dir
+        self._inspect = inspect_model
+        self._examples = validation_examples
+        self._resources = resources
+        self._threshold = threshold
+        self._writer = tf.summary.create_file_writer(os.path.join(run_dir, "tensorboard",
+                                                                  "validation_languages"))
+        state_path = os.path.join(run_dir, BEST_STATE)
+        self.best = -1.0
+        if os.path.exists(state_path):
+            with open(state_path, encoding="utf-8") as f:
+                self.best = json.load(f)["mean_micro_f1"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        table = evaluation.metric_table(
+            {lang: evaluation.score_language(self._inspect, examples, lang, self._resources)
+             for lang, examples in self._examples.items()}, self._threshold)
+        mean_f1 = float(np.mean([row["micro_f1"] for row in table.values()]))
+        learning_rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        with self._writer.as_default(step=epoch + 1):
+            tf.summary.scalar("mean/micro_f1", mean_f1)
+            tf.summary.scalar("learning_rate", learning_rate)
+            for lang, row in table.items():
+                for key in ("precision", "recall", "micro_f1", "macro_f1"):
+                    tf.summary.scalar(f"{lang}/{key}", row[key])
+        self._writer.flush()
+        if logs is not None:
+            logs["val_mean_micro_f1"] = mean_f1
+        summary = "  ".join(f"{lang} {row['micro_f1']:.3f}" for lang, row in table.items())
+        print(f"\nepoch {epoch + 1}: validation micro-F1 mean {mean_f1:.3f} | {summary}",
+              flush=True)
+        if mean_f1 > self.best:
+            self.best = mean_f1
+            self._inspect.save_weights(os.path.join(self._run_dir, BEST_WEIGHTS))
+            with open(os.path.join(self._run_dir, BEST_STATE), "w", encoding="utf-8") as f:
+                json.dump({"epoch": epoch + 1, "mean_micro_f1": mean_f1, "per_language": table},
+                          f, indent=2)
+
+
+def _targets_for(config):
+    """The CNN trains on both target kinds (NCE needs label ids); the rest on `labels` only."""
+    if config.model == "cnn":
+        return lambda features, targets: (features, targets)
+    return lambda features, targets: (features, targets["labels"])
+
+
+def compile_model(config: task.ExperimentConfig, model) -> None:
+    optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
+    if config.model == "cnn":
+        model.compile(optimizer=optimizer, jit_compile=False)
+    else:
+        model.compile(optimizer=optimizer, loss=losses.masked_binary_crossentropy)
+
+
+def default_steps_per_epoch(config, train_examples) -> int:
+    """One pass over the training documents (after --train_fraction)."""
+    total = 0
+    for examples in train_examples.values():
+        size = int(examples.cardinality())
+        total += max(1, math.ceil(size * config.train_fraction)) if size > 0 else 0
+    return max(1, math.ceil(total / config.batch_size))
+
+
+def train(config: task.ExperimentConfig, run_dir: str, *, flagfile_text: str,
+          overwrite: bool = False, checkpoint_every: int = 200, verbose: int = 1) -> dict:
+    """Trains, keeps the best epoch, writes metrics.json; returns it."""
+    resuming = prepare_run_dir(run_dir, config, flagfile_text, overwrite)
+    keras.utils.set_random_seed(config.seed)
+    langs = list(config.langs)
+    train_examples = task.load_examples(config, langs, "train")
+    validation_examples = task.load_examples(config, langs, "validation")
+    if resuming and os.path.exists(os.path.join(run_dir, "labels")):
+        resources = task.Resources.load(run_dir, config)
+    else:
+        resources = task.build_resources(config, train_examples)
+        resources.save(run_dir)
+    task.check_labels(validation_examples, resources.label_space, "validation", config.dataset)
+    logging.info("vocabulary: %d ids; outputs: %d", resources.vocabulary.size,
+                 resources.label_space.num_outputs)
+
+    models = task.build_model(config, resources, task.embedding_matrix(config, resources))
+    model = models.train
+    compile_model(config, model)
+    train_batches = data.make_dataset(
+        train_examples, resources.vocabulary, resources.label_space, resources.spec,
+        config.batch_size, training_languages=resources.languages, training=True,
+        seed=config.seed, train_fraction=config.train_fraction).map(_targets_for(config))
+    steps = config.steps_per_epoch or default_steps_per_epoch(config, train_examples)
+
+    features, _ = next(iter(train_batches))
+    model(features)  # build weights before restoring a checkpoint into them
+    checkpointer = Checkpointer(run_dir, model, checkpoint_every)
+    epoch, step = checkpointer.restore() if resuming else (0, 0)
+    callbacks = [checkpointer, StopOnNaN(),
+                 Validator(run_dir, models.inspect, validation_examples, resources,
+                           config.threshold),
+                 keras.callbacks.TensorBoard(os.path.join(run_dir, "tensorboard"))]
+    if step and epoch < config.epochs:
+        # Finish the interrupted epoch first, then go on with whole epochs.
+        checkpointer.start_at(step)
+        model.fit(train_batches, initial_epoch=epoch, epochs=epoch + 1,
+                  steps_per_epoch=steps - step, callbacks=callbacks, verbose=verbose)
+        epoch += 1
+    if epoch < config.epochs:
+        model.fit(train_batches, initial_epoch=epoch, epochs=config.epochs,
+                  steps_per_epoch=steps, callbacks=callbacks, verbose=verbose)
+
+    models.inspect.load_weights(os.path.join(run_dir, BEST_WEIGHTS))
+    results = {}
+    for split, examples in (("validation", validation_examples),
+                            ("test", task.load_examples(config, langs, "test"))):
+        task.check_labels(examples, resources.label_space, split, config.dataset)
+        scored = {lang: evaluation.score_language(models.inspect, ex, lang, resources)
+                  for lang, ex in examples.items()}
+        results[split] = evaluation.metric_table(scored, config.threshold)
+        print(f"\n{split}:\n{evaluation.format_table(results[split])}", flush=True)
+    with open(os.path.join(run_dir, "metrics.json"), "w", encoding="utf-8") as f:
+        json.dump(results, f, indent=2)
+    return results

@@ -1,0 +1,137 @@
+"""End to end on a tiny corpus: train, resume, refuse to overwrite, stop on NaN, evaluate."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from mlclf import task, training
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _config(corpus, tmp_path, **overrides):
+    settings = dict(model="mhan_att", dataset="jsonl", langs=("en", "fr"), manual_dir=corpus,
+                    data_dir=str(tmp_path / "tfds"), embed_dim=16, hidden=16, max_sentences=4,
+                    max_words=8, batch_size=8, epochs=2, steps_per_epoch=6,
+                    learning_rate=0.01, seed=3)
+    settings.update(overrides)
+    return task.ExperimentConfig(**settings)
+
+
+def _train(config, run_dir, **kwargs):
+    return training.train(config, str(run_dir), flagfile_text="# test\n", verbose=0, **kwargs)
+
+
+def test_training_writes_the_run_directory_and_learns(tiny_corpus, tmp_path):
+    run_dir = tmp_path / "run"
+    results = _train(_config(tiny_corpus, tmp_path, epochs=4), run_dir)
+    for name in ("config.json", "flags.cfg", "metrics.json", "vocab", "labels",
+                 training.BEST_WEIGHTS, "tensorboard"):
+        assert (run_dir / name).exists(), name
+    with open(run_dir / "metrics.json") as f:
+        assert json.load(f) == results
+    assert set(results) == {"validation", "test"}
+    for split in results.values():
+        assert set(split) == {"en", "fr"}
+        for row in split.values():
+            assert set(row) >= {"micro_f1", "macro_f1", "precision", "recall", "jaccard", "num_docs"}
+            assert all(0.0 <= row[key] <= 1.0 for key in ("micro_f1", "macro_f1", "jaccard"))
+    assert results["test"]["en"]["num_docs"] == 24 and results["test"]["fr"]["num_docs"] == 16
+    # The topic words make the task easy: the model must beat chance clearly.
+    assert np.mean([row["micro_f1"] for row in results["test"].values()]) > 0.6
+
+
+def test_same_seed_gives_the_same_run(tiny_corpus, tmp_path):
+    config = _config(tiny_corpus, tmp_path, epochs=1)
+    first = _train(config, tmp_path / "a")
+    second = _train(config, tmp_path / "b")
+    assert first == second
+
+
+def test_finished_or_different_run_dir_is_not_overwritten(tiny_corpus, tmp_path):
+    config = _config(tiny_corpus, tmp_path, epochs=1)
+    _train(config, tmp_path / "run")
+    with pytest.raises(training.RunDirExists, match="finished"):
+        _train(config, tmp_path / "run")
+    other = _config(tiny_corpus, tmp_path, epochs=1, hidden=8)
+    with pytest.raises(training.RunDirExists, match="--overwrite"):
+        _train(other, tmp_path / "run")
+    _train(other, tmp_path / "run", overwrite=True)
+
+
+def test_interrupted_training_resumes_from_the_last_checkpoint(tiny_corpus, tmp_path,
+                                                                monkeypatch):
+    config = _config(tiny_corpus, tmp_path, epochs=2, steps_per_epoch=6)
+    run_dir = tmp_path / "run"
+    original = training.StopOnNaN.on_train_batch_end
+    seen = {"steps": 0}
+
+    def interrupt(self, batch, logs=None):
+        seen["steps"] += 1
+        if seen["steps"] == 9:  # epoch 2, step 3: after the checkpoint at step 2
+            raise KeyboardInterrupt
+        original(self, batch, logs)
+
+    monkeypatch.setattr(training.StopOnNaN, "on_train_batch_end", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        _train(config, run_dir, checkpoint_every=2)
+    monkeypatch.setattr(training.StopOnNaN, "on_train_batch_end", original)
+
+    restored = {}
+    original_restore = training.Checkpointer.restore
+
+    def record(self):
+        restored["at"] = original_restore(self)
+        return restored["at"]
+
+    monkeypatch.setattr(training.Checkpointer, "restore", record)
+    results = _train(config, run_dir, checkpoint_every=2)
+    assert restored["at"] == (1, 2)
+    assert set(results["test"]) == {"en", "fr"}
+
+
+def test_nan_loss_stops_with_a_clear_message(tiny_corpus, tmp_path, monkeypatch):
+    import keras
+
+    def nan_loss(y_true, y_pred):
+        return keras.ops.mean(y_pred) * float("nan")
+
+    monkeypatch.setattr(training.losses, "masked_binary_crossentropy", nan_loss)
+    with pytest.raises(training.TrainingDiverged, match="learning_rate"):
+        _train(_config(tiny_corpus, tmp_path, epochs=1), tmp_path / "run")
+
+
+def test_train_and_evaluate_commands(tiny_corpus, tmp_path):
+    run_dir = tmp_path / "cli_run"
+    common = [f"--manual_dir={tiny_corpus}", f"--data_dir={tmp_path / 'tfds'}"]
+    subprocess.run([sys.executable, "train.py", "--model=mhan_both", "--dataset=jsonl",
+                    "--langs=en,fr", "--embed_dim=8", "--hidden=8", "--max_sentences=3",
+                    "--max_words=6", "--epochs=1", "--steps_per_epoch=3", "--label_space=shared",
+                    f"--run_dir={run_dir}"] + common, cwd=REPO, check=True, capture_output=True)
+    predictions = tmp_path / "predictions.jsonl"
+    done = subprocess.run([sys.executable, "evaluate.py", f"--run_dir={run_dir}",
+                           "--split=test", "--tune_threshold", f"--predictions={predictions}"],
+                          cwd=REPO, check=True, capture_output=True, text=True)
+    assert "micro" in done.stdout.lower() and "en" in done.stdout
+    with open(run_dir / "eval_test.json") as f:
+        table = json.load(f)["test"]
+    assert set(table) == {"en", "fr"}
+    records = [json.loads(line) for line in predictions.read_text().splitlines()]
+    assert len(records) == 40
+    first = records[0]
+    assert {"id", "lang", "gold", "predicted", "word_attention", "sentence_attention"} <= set(first)
+    assert len(first["word_attention"]) == len(first["sentence_attention"]) == len(first["sentences"])
+    assert sum(first["sentence_attention"]) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_unknown_language_is_a_clear_command_error(tiny_corpus, tmp_path):
+    done = subprocess.run([sys.executable, "train.py", "--model=mhan_att", "--dataset=jsonl",
+                           "--langs=en,xx", f"--manual_dir={tiny_corpus}",
+                           f"--data_dir={tmp_path / 'tfds'}", f"--run_dir={tmp_path / 'r'}"],
+                          cwd=REPO, capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "xx" in done.stderr and "en" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -140,15 +140,21 @@ def build_resources(config: ExperimentConfig, train_examples: dict) -> Resources
     total = collections.Counter()
     for counts in label_counts.values():
         total.update(counts)
-    # Labels ordered by descending frequency: the NCE log-uniform sampler assumes it, and it
-    # makes label files easy to read.
-    labels_by_lang = {lang: sorted(counts, key=lambda name: (-total[name], name))
-                      for lang, counts in label_counts.items()}
+    # Labels ordered by descending frequency over all training languages (ties by name): the
+    # NCE log-uniform sampler assumes it of the output index, and it makes label files easy to
+    # read. A shared label space is given the global order explicitly: the union of the
+    # languages' lists in first-appearance order is not sorted when a language lacks a label.
+    def by_frequency(names):
+        return sorted(names, key=lambda name: (-total[name], name))
+
+    labels_by_lang = {lang: by_frequency(counts) for lang, counts in label_counts.items()}
     for lang, labels in labels_by_lang.items():
         if not labels:
             raise ValueError(f"language {lang!r} has no labelled training documents in "
                              f"{config.dataset}; it can only be evaluated, not trained on")
-    label_space = vocab_lib.LabelSpace(labels_by_lang, mode=config.label_space)
+    label_space = vocab_lib.LabelSpace(
+        labels_by_lang, mode=config.label_space,
+        output_order=by_frequency(total) if config.label_space == "shared" else None)
     vocabulary = vocab_lib.Vocabulary.build(
         {lang: _tokens(examples) for lang, examples in train_examples.items()},
         mode=config.vocab, min_count=config.min_count, max_size=config.max_vocab)

@@ -11,8 +11,8 @@ Files (plain UTF-8 text, "\\n" line ends):
 - `vocab.json` {"mode", "languages", "min_count", "max_size"} and `vocab.tsv`: line k is id k+2,
   `word<TAB>lang:count lang:count ...` with the word's training count in each language that has
   it (per-language vocabularies: exactly one, the row's language).
-- `labels.json` {"mode", "languages"} and `labels.tsv`: `lang<TAB>label` per line, each
-  language's labels in order.
+- `labels.json` {"mode", "languages"} (shared mode also "outputs": the label names in output
+  order) and `labels.tsv`: `lang<TAB>label` per line, each language's labels in order.
 """
 from __future__ import annotations
 
@@ -209,9 +209,15 @@ class LabelSpace:
     its own outputs. shared: the union of label names, one output per name, so a language unseen
     in training can be given (all outputs are its); a training language's own outputs are the
     labels it had (the others are unknown for it, not negative).
+
+    `output_order` (shared mode only): every label name once, in the order of the outputs, e.g.
+    by descending training frequency over all languages (what NCE's log-uniform sampler
+    assumes). Default: order of first appearance, language by language, which is that order
+    only when the first language has every label.
     """
 
-    def __init__(self, labels_by_lang: Mapping[str, Iterable[str]], mode: str = "per_language"):
+    def __init__(self, labels_by_lang: Mapping[str, Iterable[str]], mode: str = "per_language",
+                 output_order: Iterable[str] | None = None):
         if mode not in MODES:
             raise ValueError(f"label space mode must be one of {MODES}, got {mode!r}")
         self.mode = mode
@@ -220,12 +226,20 @@ class LabelSpace:
             for lang, labels in labels_by_lang.items()}
         self.languages = list(self._labels)
         if mode == "per_language":
+            if output_order is not None:
+                raise ValueError("output_order applies to a shared label space only")
             self.output_names = [label for labels in self._labels.values() for label in labels]
             self.output_languages = [lang for lang, labels in self._labels.items()
                                      for _ in labels]
         else:
             self.output_names = list(dict.fromkeys(
                 label for labels in self._labels.values() for label in labels))
+            if output_order is not None:
+                order = [_text(label) for label in output_order]
+                if len(set(order)) != len(order) or set(order) != set(self.output_names):
+                    raise ValueError(f"output_order {order} must hold each label of the "
+                                     f"languages exactly once: {sorted(self.output_names)}")
+                self.output_names = order
             self.output_languages = [None] * len(self.output_names)
         self.num_outputs = len(self.output_names)
 
@@ -268,7 +282,10 @@ class LabelSpace:
     def save(self, directory: str) -> None:
         os.makedirs(directory, exist_ok=True)
         with open(os.path.join(directory, "labels.json"), "w", encoding="utf-8") as f:
-            json.dump({"mode": self.mode, "languages": self.languages}, f, indent=1)
+            meta = {"mode": self.mode, "languages": self.languages}
+            if self.mode == "shared":
+                meta["outputs"] = self.output_names
+            json.dump(meta, f, indent=1)
         with open(os.path.join(directory, "labels.tsv"), "w", encoding="utf-8",
                   newline="\n") as f:
             for lang, labels in self._labels.items():
@@ -286,7 +303,7 @@ class LabelSpace:
                     raise ValueError(f"{path}:{line_number}: expected '<language><TAB><label>' "
                                      f"with a language of labels.json, got {line!r}")
                 labels[lang].append(label)
-        return cls(labels, meta["mode"])
+        return cls(labels, meta["mode"], meta.get("outputs"))
 
 
 def subword_ids(words, num_buckets: int, min_n: int = 3, max_n: int = 5, max_ngrams: int = 16):

@@ -176,6 +176,30 @@ def test_shared_label_space_and_unseen_languages():
         space.encode("de", ["cooking"])
 
 
+def test_shared_label_space_takes_a_global_output_order():
+    labels = {"af": ["joy", "anger"], "en": ["joy", "surprise", "anger"]}
+    # First appearance would give joy, anger, surprise: not the order asked for.
+    space = LabelSpace(labels, mode="shared", output_order=["joy", "surprise", "anger"])
+    assert space.output_names == ["joy", "surprise", "anger"]
+    assert space.labels("af") == ["joy", "anger"]
+    assert space.encode("af", ["anger"]) == [2]
+    np.testing.assert_array_equal(space.mask("af"), [1, 0, 1])
+    with pytest.raises(ValueError, match="exactly once"):
+        LabelSpace(labels, mode="shared", output_order=["joy", "anger"])
+    with pytest.raises(ValueError, match="exactly once"):
+        LabelSpace(labels, mode="shared", output_order=["joy", "surprise", "anger", "joy"])
+    with pytest.raises(ValueError, match="shared label space only"):
+        LabelSpace(labels, mode="per_language", output_order=["joy", "surprise", "anger"])
+
+
+def test_shared_label_space_output_order_survives_save_and_load(tmp_path):
+    space = LabelSpace({"af": ["b"], "en": ["a", "b"]}, mode="shared", output_order=["a", "b"])
+    space.save(str(tmp_path))
+    loaded = LabelSpace.load(str(tmp_path))
+    assert loaded.output_names == ["a", "b"]
+    np.testing.assert_array_equal(loaded.mask("af"), [0, 1])
+
+
 @pytest.mark.parametrize("mode", ["shared", "per_language"])
 def test_label_space_save_load_round_trip(tmp_path, mode):
     space = LabelSpace({"en": ["b", "a"], "am": ["ስፖርት"], "xx": []}, mode=mode)

@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 
 from mlclf.losses import masked_binary_crossentropy
-from mlclf.models.cnn import build_cnn
+from mlclf.models.cnn import CnnClassifier, build_cnn
 
 VOCAB, CLASSES, N = 40, 8, 12
 SMALL = dict(vocab_size=VOCAB, num_outputs=CLASSES, embed_dim=6, num_filters=4,
@@ -128,3 +128,40 @@ def test_save_and_load_give_identical_outputs(tmp_path):
     features, _ = task(4)
     np.testing.assert_array_equal(loaded(features), model(features))
     assert loaded.get_config() == model.get_config()
+
+
+def _xla_functions(model):
+    """Names of the XLA-compiled functions in the traced graph of one training loss."""
+    features, targets = task(4)
+    step = tf.function(lambda ids, label_ids: model._training_loss(
+        {"word_ids": ids}, {"label_ids": label_ids}), autograph=False)
+    graph = step.get_concrete_function(tf.constant(features["word_ids"]),
+                                       tf.constant(targets["label_ids"])).graph.as_graph_def()
+    return [fn.signature.name for fn in graph.library.function
+            if fn.attr["_XlaMustCompile"].b]
+
+
+def test_training_step_runs_the_encoder_under_xla_unless_disabled():
+    assert any("encode" in name for name in _xla_functions(build_cnn(**SMALL)))
+    assert _xla_functions(build_cnn(**SMALL, jit_encoder=False)) == []
+
+
+@pytest.mark.parametrize("loss", ["nce", "sigmoid"])
+def test_xla_encoder_step_updates_the_weights_like_the_plain_step(loss):
+    class FixedNegatives(CnnClassifier):
+        def sample_negatives(self, label_ids):
+            sampled = tf.constant([1, 4, 6], tf.int64)
+            return (sampled, tf.fill(tf.shape(label_ids), 0.5), tf.fill([3], 0.5))
+
+    models = [FixedNegatives(**SMALL, loss=loss, dropout=0.0, jit_encoder=jit)
+              for jit in (True, False)]
+    models[1].set_weights(models[0].get_weights())
+    initial = models[0].get_weights()
+    for model in models:
+        model.compile(keras.optimizers.SGD(0.5))
+        model.fit(dataset(8, batch=8), epochs=2, verbose=0)
+    jit, plain = (model.get_weights() for model in models)
+    for before, a, b in zip(initial, jit, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    assert max(np.abs(a - before).max() for a, before in zip(jit, initial)) > 1e-2
+    assert models[0].get_config()["jit_encoder"] is True

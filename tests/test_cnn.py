@@ -3,8 +3,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from mlclf.data import TargetEncoder
 from mlclf.losses import masked_binary_crossentropy
 from mlclf.models.cnn import CnnClassifier, build_cnn
+from mlclf.vocab import LabelSpace
 
 VOCAB, CLASSES, N = 40, 8, 12
 SMALL = dict(vocab_size=VOCAB, num_outputs=CLASSES, embed_dim=6, num_filters=4,
@@ -73,6 +75,28 @@ def test_nce_skips_documents_without_labels():
     keras.utils.set_random_seed(1)
     labelled = model._training_loss({"word_ids": features["word_ids"][:3]},
                                     {"label_ids": targets["label_ids"][:3]})
+    np.testing.assert_allclose(loss, labelled * 3 / 4, rtol=1e-5)
+
+
+def test_unlabelled_documents_are_all_negative_for_sigmoid_and_skipped_by_nce():
+    """BRIGHTER's neutral documents (no label) as the pipeline encodes them."""
+    space = LabelSpace({"xx": [f"c{i}" for i in range(CLASSES)]}, mode="shared")
+    targets = TargetEncoder(space, ["xx"])(
+        tf.constant(["xx"] * 4), tf.ragged.constant([["c1"], ["c2"], ["c5", "c3"], []]))
+    np.testing.assert_array_equal(targets["labels"][3], np.zeros(CLASSES))
+    np.testing.assert_array_equal(targets["label_ids"][:, 0], [1, 2, 5, -1])
+    features, _ = task(4)
+    model = build_cnn(**SMALL, loss="sigmoid", dropout=0.0)
+    per_document = masked_binary_crossentropy(targets["labels"], model(features)).numpy()
+    assert per_document[3] > 0  # trained towards 0 on every output
+    np.testing.assert_allclose(model._training_loss(features, targets), per_document.mean(),
+                               rtol=1e-5)
+    nce = build_cnn(**SMALL, dropout=0.0)
+    keras.utils.set_random_seed(1)
+    loss = nce._training_loss(features, targets)
+    keras.utils.set_random_seed(1)
+    labelled = nce._training_loss({"word_ids": features["word_ids"][:3]},
+                                  {"label_ids": targets["label_ids"][:3]})
     np.testing.assert_allclose(loss, labelled * 3 / 4, rtol=1e-5)
 
 

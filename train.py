@@ -6,15 +6,22 @@
 Writes a run directory (see README): rerunning the same command resumes an interrupted run.
 """
 import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ start-up chatter out
+
 import sys
 
 from absl import app, flags
 
-from mlclf import cli, training
+from mlclf import cli, distribute, training
 
 flags.DEFINE_string("run_dir", None, "Run directory; default runs/<model>-<dataset>-<langs>.")
 flags.DEFINE_bool("overwrite", False, "Replace an existing run directory.")
 flags.DEFINE_integer("checkpoint_every", 200, "Save a resumable checkpoint every N steps.")
+flags.DEFINE_enum("strategy", "auto", distribute.STRATEGIES,
+                  "auto: all local GPUs (MirroredStrategy) if any, else one device; "
+                  "multi_worker: the cluster in TF_CONFIG.")
+flags.DEFINE_bool("mixed_precision", False, "float16 compute (GPUs); float32 outputs and loss.")
 cli.define_experiment_flags()
 FLAGS = flags.FLAGS
 
@@ -23,11 +30,14 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     try:
+        # First: multi-worker collectives must be configured before TensorFlow does anything.
+        strategy = distribute.make_strategy(FLAGS.strategy)
         config = cli.config_from_flags()
         run_dir = FLAGS.run_dir or os.path.join(
             "runs", f"{config.model}-{config.dataset}-{'_'.join(config.langs)}")
         training.train(config, run_dir, flagfile_text=cli.flagfile_text(config, run_dir),
-                       overwrite=FLAGS.overwrite, checkpoint_every=FLAGS.checkpoint_every)
+                       overwrite=FLAGS.overwrite, checkpoint_every=FLAGS.checkpoint_every,
+                       strategy=strategy, mixed_precision=FLAGS.mixed_precision)
     except (ValueError, training.TrainingDiverged, training.RunDirExists) as error:
         sys.exit(f"train.py: error: {error}")
     print(f"\nrun directory: {run_dir}\n  tensorboard --logdir={os.path.join(run_dir, 'tensorboard')}")

@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from mlclf import data, evaluation, losses, task
+from mlclf import data, distribute, evaluation, export, losses, task
 
 LATEST_DIR = os.path.join("checkpoints", "latest")
 BEST_WEIGHTS = os.path.join("checkpoints", "best.weights.h5")
@@ -180,9 +180,26 @@ def default_steps_per_epoch(config, train_examples) -> int:
 
 
 def train(config: task.ExperimentConfig, run_dir: str, *, flagfile_text: str,
-          overwrite: bool = False, checkpoint_every: int = 200, verbose: int = 1) -> dict:
-    """Trains, keeps the best epoch, writes metrics.json; returns it."""
+          overwrite: bool = False, checkpoint_every: int = 200, verbose: int = 1,
+          strategy=None, mixed_precision: bool = False) -> dict:
+    """Trains, keeps the best epoch, writes metrics.json and the export; returns the metrics.
+
+    `strategy` is a tf.distribute.Strategy (`distribute.make_strategy`; default: the current one).
+
+    Under --strategy=multi_worker every worker trains, but only the chief writes to `run_dir`
+    (the others write to a throwaway folder), and resuming is supported for single-process runs.
+    """
+    chief = distribute.is_chief()
+    run_dir = run_dir if chief else distribute.worker_dir(run_dir)
     resuming = prepare_run_dir(run_dir, config, flagfile_text, overwrite)
+    distribute.set_mixed_precision(mixed_precision)
+    devices = strategy or tf.distribute.get_strategy()
+    if isinstance(devices, tf.distribute.MultiWorkerMirroredStrategy):
+        # Keras 3's fit() cannot consume MultiWorkerMirroredStrategy's distributed batches
+        # (keras-team/keras#20585); a custom loop for that case is still to be written.
+        raise ValueError("--strategy=multi_worker is not supported yet: Keras 3 fit() fails under "
+                         "MultiWorkerMirroredStrategy (keras-team/keras#20585); use mirrored or "
+                         "one machine")
     keras.utils.set_random_seed(config.seed)
     langs = list(config.langs)
     train_examples = task.load_examples(config, langs, "train")
@@ -196,13 +213,19 @@ def train(config: task.ExperimentConfig, run_dir: str, *, flagfile_text: str,
     logging.info("vocabulary: %d ids; outputs: %d", resources.vocabulary.size,
                  resources.label_space.num_outputs)
 
-    models = task.build_model(config, resources, task.embedding_matrix(config, resources))
-    model = models.train
-    compile_model(config, model)
+    matrix = task.embedding_matrix(config, resources)
+    with devices.scope():
+        models = task.build_model(config, resources, matrix)
+        model = models.train
+        compile_model(config, model)
     train_batches = data.make_dataset(
         train_examples, resources.vocabulary, resources.label_space, resources.spec,
         config.batch_size, training_languages=resources.languages, training=True,
         seed=config.seed, train_fraction=config.train_fraction).map(_targets_for(config))
+    # Every worker reads the same stream and takes its share of each global batch.
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    train_batches = train_batches.with_options(options)
     steps = config.steps_per_epoch or default_steps_per_epoch(config, train_examples)
 
     features, _ = next(iter(train_batches))
@@ -234,4 +257,6 @@ def train(config: task.ExperimentConfig, run_dir: str, *, flagfile_text: str,
         print(f"\n{split}:\n{evaluation.format_table(results[split])}", flush=True)
     with open(os.path.join(run_dir, "metrics.json"), "w", encoding="utf-8") as f:
         json.dump(results, f, indent=2)
+    if chief:
+        export.export_run(run_dir)
     return results

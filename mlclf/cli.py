@@ -22,7 +22,8 @@ HELP = {
     "encoder": "Word and sentence encoders: dense | gru | bigru.",
     "hidden": "Encoder size (per direction for bigru).",
     "embed_dim": "Word embedding size (must match --embeddings files when given).",
-    "embeddings": "'learned', a .vec/.txt/.pkl.gz file of (aligned) vectors, or LANG:FILE,... .",
+    "embeddings": "'learned', a .vec/.txt/.pkl.gz file of (aligned) vectors, LANG:FILE,..., or "
+                  "a directory of <code>.vec files (python -m mlclf.align).",
     "freeze_embeddings": "Keep loaded embeddings fixed.",
     "vocab": "shared: one vocabulary for all languages; per_language: one per language.",
     "min_count": "Drop training words seen fewer times.",
@@ -36,6 +37,8 @@ HELP = {
     "steps_per_epoch": "Steps per epoch; 0 = one pass over the training documents.",
     "learning_rate": "Adam learning rate.",
     "threshold": "Decision threshold on sigmoid scores.",
+    "at_least_one": "Give each document at least its best label: true | false | auto (true "
+                    "when every training document has a label, i.e. single-label corpora).",
     "train_fraction": "Seeded fraction of each language's training split (low-resource runs).",
     "seed": "Random seed: same seed, same run on CPU.",
     "num_filters": "CNN filters per convolution.",

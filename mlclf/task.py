@@ -49,6 +49,7 @@ class ExperimentConfig:
     steps_per_epoch: int = 0
     learning_rate: float = 1e-3
     threshold: float = 0.4
+    at_least_one: str = "auto"
     train_fraction: float = 1.0
     seed: int = 0
     # CNN only.
@@ -63,6 +64,8 @@ class ExperimentConfig:
         self.langs = tuple(self.langs)
         if self.model not in MODELS:
             raise ValueError(f"unknown --model={self.model!r}; choose from {', '.join(MODELS)}")
+        if self.at_least_one not in ("auto", "true", "false"):
+            raise ValueError(f"--at_least_one must be auto, true or false, got {self.at_least_one!r}")
         if self.model in MONOLINGUAL_MODELS and len(self.langs) != 1:
             raise ValueError(f"--model={self.model} is monolingual: give one language in --langs "
                              f"(got {','.join(self.langs)}), or use an mhan_* model")
@@ -87,16 +90,24 @@ class Resources:
     vocabulary: "vocab_lib.Vocabulary"
     label_space: "vocab_lib.LabelSpace"
     spec: data.InputSpec
+    # Give every document at least its best label (thresholds alone may predict none): right
+    # when every training document has a label, as in single-label corpora.
+    at_least_one: bool = False
 
     def save(self, run_dir: str) -> None:
         self.vocabulary.save(os.path.join(run_dir, "vocab"))
         self.label_space.save(os.path.join(run_dir, "labels"))
+        with open(os.path.join(run_dir, "decision.json"), "w", encoding="utf-8") as f:
+            json.dump({"at_least_one": self.at_least_one}, f)
 
     @classmethod
     def load(cls, run_dir: str, config: ExperimentConfig) -> "Resources":
         vocabulary = vocab_lib.Vocabulary.load(os.path.join(run_dir, "vocab"))
         label_space = vocab_lib.LabelSpace.load(os.path.join(run_dir, "labels"))
-        return cls(list(label_space.languages), vocabulary, label_space, input_spec(config))
+        with open(os.path.join(run_dir, "decision.json"), encoding="utf-8") as f:
+            at_least_one = json.load(f)["at_least_one"]
+        return cls(list(label_space.languages), vocabulary, label_space, input_spec(config),
+                   at_least_one)
 
 
 def input_spec(config: ExperimentConfig) -> data.InputSpec:
@@ -134,9 +145,12 @@ def _tokens(examples: tf.data.Dataset):
 
 def build_resources(config: ExperimentConfig, train_examples: dict) -> Resources:
     """Vocabulary and label space from the training split only."""
-    label_counts = {lang: collections.Counter(label for labels in _label_lists(examples)
-                                              for label in labels)
-                    for lang, examples in train_examples.items()}
+    label_counts, unlabelled = {}, 0
+    for lang, examples in train_examples.items():
+        label_counts[lang] = collections.Counter()
+        for labels in _label_lists(examples):
+            label_counts[lang].update(labels)
+            unlabelled += not labels
     total = collections.Counter()
     for counts in label_counts.values():
         total.update(counts)
@@ -158,7 +172,10 @@ def build_resources(config: ExperimentConfig, train_examples: dict) -> Resources
     vocabulary = vocab_lib.Vocabulary.build(
         {lang: _tokens(examples) for lang, examples in train_examples.items()},
         mode=config.vocab, min_count=config.min_count, max_size=config.max_vocab)
-    return Resources(list(train_examples), vocabulary, label_space, input_spec(config))
+    at_least_one = (config.at_least_one == "true"
+                    or (config.at_least_one == "auto" and unlabelled == 0))
+    return Resources(list(train_examples), vocabulary, label_space, input_spec(config),
+                     at_least_one)
 
 
 def check_labels(examples_by_lang: dict, label_space, split: str, dataset: str) -> None:
@@ -174,21 +191,12 @@ def check_labels(examples_by_lang: dict, label_space, split: str, dataset: str) 
 
 
 def embedding_matrix(config: ExperimentConfig, resources: Resources):
-    """None for learned embeddings, else a matrix initialised from `--embeddings` files.
-
-    `--embeddings=FILE` (one multilingual/aligned file) or `LANG:FILE,LANG:FILE`.
+    """None for learned embeddings, else a matrix initialised from the `--embeddings` vectors:
+    a file, `LANG:FILE,...` or a directory of `<code>.vec` files (`embeddings.load_for_languages`).
     """
-    if config.embeddings in ("", "learned"):
+    vectors = embeddings_lib.load_for_languages(config.embeddings, resources.languages)
+    if vectors is None:
         return None
-    sources = [part.strip() for part in config.embeddings.split(",") if part.strip()]
-    if len(sources) == 1 and ":" not in sources[0].split(os.sep)[0]:
-        vectors = embeddings_lib.load_vectors(os.path.expanduser(sources[0]))
-    else:
-        vectors = {}
-        for source in sources:
-            code, _, path = source.partition(":")
-            lang = languages_lib.resolve(code, resources.languages)
-            vectors[lang] = embeddings_lib.load_vectors(os.path.expanduser(path))
     matrix, _ = embeddings_lib.build_matrix(resources.vocabulary, vectors,
                                             dim=config.embed_dim, seed=config.seed)
     return matrix

@@ -132,7 +132,8 @@ class Validator(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         table = evaluation.metric_table(
             {lang: evaluation.score_language(self._inspect, examples, lang, self._resources)
-             for lang, examples in self._examples.items()}, self._threshold)
+             for lang, examples in self._examples.items()}, self._threshold,
+            self._resources.at_least_one)
         mean_f1 = float(np.mean([row["micro_f1"] for row in table.values()]))
         learning_rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
         with self._writer.as_default(step=epoch + 1):
@@ -253,7 +254,8 @@ def train(config: task.ExperimentConfig, run_dir: str, *, flagfile_text: str,
         task.check_labels(examples, resources.label_space, split, config.dataset)
         scored = {lang: evaluation.score_language(models.inspect, ex, lang, resources)
                   for lang, ex in examples.items()}
-        results[split] = evaluation.metric_table(scored, config.threshold)
+        results[split] = evaluation.metric_table(scored, config.threshold,
+                                                 resources.at_least_one)
         print(f"\n{split}:\n{evaluation.format_table(results[split])}", flush=True)
     with open(os.path.join(run_dir, "metrics.json"), "w", encoding="utf-8") as f:
         json.dump(results, f, indent=2)

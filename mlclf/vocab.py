@@ -306,6 +306,9 @@ class LabelSpace:
         return cls(labels, meta["mode"], meta.get("outputs"))
 
 
+# Plain TF ops with no tensor-dependent Python control flow: autograph has nothing to convert,
+# and skipping it avoids its conversion cache (which once handed a test another function).
+@tf.autograph.experimental.do_not_convert
 def subword_ids(words, num_buckets: int, min_n: int = 3, max_n: int = 5, max_ngrams: int = 16):
     """fastText-style ids of the character n-grams of "<word>", one more dimension of size G.
 

@@ -1,0 +1,178 @@
+"""SavedModel for TF Serving: raw text and a language code in, scores, labels and attention out.
+
+    python -m mlclf.export --run_dir=RUN [--version=N]    (train.py already exports RUN/export/1)
+
+`export_run` writes `RUN/export/<version>/`, the layout TF Serving watches (integer version
+folders, the highest served). Signature `serving_default`:
+
+    inputs   text  string [B]   raw documents (newlines are sentence boundaries, as in training)
+             lang  string [B]   ISO 639-1, ISO 639-3 or the corpus' code, any case, - or _
+    outputs  scores             float32 [B, num_outputs]; 0 outside the document's language's
+                                label set (column order: assets.extra/serving.json output_names)
+             labels             string [B, k]: the language's labels, best first, k = the largest
+                                label set, padded with ""
+             word_attention     float32 [B, K, T]  } hierarchical models only
+             sentence_attention float32 [B, K]     }
+
+Everything between the raw string and the scores runs inside the graph, with training's own code:
+`data.encode_features` (normalisation, sentence and word splitting, vocabulary lookup), a table
+of language codes, the label masks and names. The export needs TensorFlow only, not mlclf.
+
+Language codes: the table holds every 2- and 3-letter code, and every training language's own
+code, that `languages.resolve` maps to a training language, so serving accepts exactly the codes
+train.py and evaluate.py accept (ambiguous ones excepted). An unknown code is an
+InvalidArgumentError naming the known languages, except for runs that can read any language
+(`evaluation.unseen_language_problem` is None: mhan_both or cnn with shared labels and
+vocabulary): there an unknown code is scored with all outputs, as evaluate.py scores an unseen
+language.
+
+`assets.extra/serving.json` (not read by the graph) gives the output names and languages, the
+run's decision threshold and the training languages, for clients that want to decide labels.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import shutil
+import string
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from mlclf import data, evaluation, languages as languages_lib
+
+SIGNATURE = "serving_default"
+EXTRA_FILE = os.path.join("assets.extra", "serving.json")
+
+
+def _alias_key(code: str) -> str:
+    """The form of a code the alias table is keyed by; `_alias_keys` does the same in TF."""
+    return code.strip().lower().replace("-", "_")
+
+
+def _alias_keys(codes: tf.Tensor) -> tf.Tensor:
+    return tf.strings.regex_replace(tf.strings.lower(tf.strings.strip(codes)), "-", "_")
+
+
+def language_aliases(training_languages) -> dict:
+    """{code key: training language} for every code serving accepts.
+
+    Asks `languages.resolve` itself about each 2- and 3-letter code (ISO 639-1, ISO 639-3 and
+    their aliases) and the training languages' own codes, so serving and the Python API can never
+    disagree; ambiguous codes are left out. Takes about 0.1 s per training language.
+    """
+    short_codes = ("".join(letters) for n in (2, 3)
+                   for letters in itertools.product(string.ascii_lowercase, repeat=n))
+    aliases = {}
+    for code in itertools.chain(training_languages, short_codes):
+        try:
+            aliases.setdefault(_alias_key(code), languages_lib.resolve(code, training_languages))
+        except languages_lib.UnknownLanguageError:
+            pass
+    return aliases
+
+
+class ServingModule(tf.Module):
+    """The exported object: the inspection model, its vocabulary and the language table."""
+
+    def __init__(self, config, resources, inspect_model):
+        super().__init__(name="mlclf_serving")
+        label_space = resources.label_space
+        self.languages = list(resources.languages)
+        self.model = inspect_model
+        self.vocabulary = resources.vocabulary
+        self._spec = resources.spec
+        # evaluation.unseen_language_problem only names the language in its message.
+        self.any_language = evaluation.unseen_language_problem(config, "?") is None
+        aliases = language_aliases(self.languages)
+        self._aliases = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(
+                tf.constant(list(aliases), tf.string),
+                tf.constant([self.languages.index(lang) for lang in aliases.values()],
+                            tf.int32)),
+            default_value=-1)
+        # Row i: training language i; the last row: any other language (all outputs).
+        self._masks = np.stack([label_space.mask(lang) for lang in self.languages]
+                               + [np.ones(label_space.num_outputs, np.float32)])
+        rows = self._masks if self.any_language else self._masks[:-1]
+        self._top_k = int(rows.sum(axis=1).max())
+        self._output_names = list(label_space.output_names)
+        self._unknown_message = (
+            f"unknown language code (or one that names several); this model knows "
+            f"{', '.join(self.languages)}, also by their ISO 639-1 / 639-3 codes. Unknown codes:")
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text"),
+                                  tf.TensorSpec([None], tf.string, name="lang")])
+    def serve(self, text, lang):
+        lang_id = self._aliases.lookup(_alias_keys(lang))
+        unknown = lang_id < 0
+        if not self.any_language:
+            check = tf.debugging.Assert(
+                tf.logical_not(tf.reduce_any(unknown)),
+                [self._unknown_message, tf.boolean_mask(lang, unknown)], summarize=10)
+            with tf.control_dependencies([check]):
+                lang_id = tf.identity(lang_id)
+        row = tf.where(unknown, len(self.languages), lang_id)
+        codes = tf.gather(tf.constant(self.languages + [""]), row)
+        features = data.encode_features(text, codes, self.vocabulary, self._spec)
+        features["lang_id"] = lang_id
+        outputs = self.model(features, training=False)
+        mask = tf.gather(tf.constant(self._masks), row)
+        scores = tf.cast(outputs["scores"], tf.float32) * mask
+        # Scores are probabilities in [0, 1]: -1 ranks the other languages' outputs last.
+        best = tf.math.top_k(tf.where(mask > 0, scores, -1.0), k=self._top_k)
+        names = tf.gather(tf.constant(self._output_names), best.indices)
+        result = {"scores": scores, "labels": tf.where(best.values >= 0, names, "")}
+        for name in ("word_attention", "sentence_attention"):
+            if name in outputs:
+                result[name] = tf.cast(outputs[name], tf.float32)
+        return result
+
+
+def next_version(export_dir: str) -> int:
+    """1 + the highest integer version folder in `export_dir` (1 when there is none)."""
+    versions = [int(name) for name in (os.listdir(export_dir) if os.path.isdir(export_dir) else ())
+                if re.fullmatch(r"\d+", name)]
+    return max(versions, default=0) + 1
+
+
+def export_run(run_dir: str, version: int | None = None) -> str:
+    """Exports a finished run's best weights to RUN/export/<version>/; returns that path.
+
+    The SavedModel is written to a hidden folder first and renamed into place, so TF Serving,
+    which polls the export folder, never loads a half-written version.
+    """
+    export_dir = os.path.join(run_dir, "export")
+    version = next_version(export_dir) if version is None else int(version)
+    path = os.path.join(export_dir, str(version))
+    if os.path.exists(path):
+        raise FileExistsError(f"{path} exists: choose another version or leave it out")
+    config, resources, models = evaluation.load_run(run_dir)
+    module = ServingModule(config, resources, models.inspect)
+    staging = os.path.join(export_dir, f".staging-{version}-{os.getpid()}")
+    try:
+        tf.saved_model.save(module, staging,
+                            signatures={SIGNATURE: module.serve.get_concrete_function()})
+        os.makedirs(os.path.join(staging, os.path.dirname(EXTRA_FILE)), exist_ok=True)
+        with open(os.path.join(staging, EXTRA_FILE), "w", encoding="utf-8") as f:
+            json.dump({"model": config.model, "languages": list(resources.languages),
+                       "unknown_languages": "all outputs" if module.any_language else "error",
+                       "threshold": config.threshold,
+                       "output_names": resources.label_space.output_names,
+                       "output_languages": resources.label_space.output_languages},
+                      f, indent=1, ensure_ascii=False)
+        os.rename(staging, path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    logging.info("exported %s", path)
+    return path
+
+
+if __name__ == "__main__":
+    from absl import app, flags
+    flags.DEFINE_string("run_dir", None, "Run directory written by train.py.", required=True)
+    flags.DEFINE_integer("version", None, "Version folder; default: the next integer.")
+    app.run(lambda argv: print(export_run(flags.FLAGS.run_dir, flags.FLAGS.version)))

@@ -1,7 +1,7 @@
 """Evaluate a trained run on a split, per language.
 
     python evaluate.py --run_dir=RUN --split=test [--langs=L1,L2] [--threshold=T | --tune_threshold]
-                       [--source=L] [--predictions=FILE]
+                       [--source=L] [--predictions=FILE] [--report=DIR [--report_max_docs=N]]
 
 Prints a per-language table and writes RUN/eval_<split>.json ({split: {lang: metrics}}).
 """
@@ -9,10 +9,9 @@ import json
 import os
 import sys
 
-import numpy as np
 from absl import app, flags
 
-from mlclf import corpora, evaluation, languages, metrics, task, text
+from mlclf import corpora, evaluation, languages, metrics, report, task
 
 flags.DEFINE_string("run_dir", None, "Run directory written by train.py.", required=True)
 flags.DEFINE_enum("split", "test", ["train", "validation", "test"], "Split to evaluate.")
@@ -25,38 +24,12 @@ flags.DEFINE_bool("tune_threshold", False, "Tune each language's threshold on it
 flags.DEFINE_string("source", None, "Score every document with this training language's head "
                     "(cross-lingual prediction).")
 flags.DEFINE_string("predictions", None, "Write one JSON object per document to this file.")
+flags.DEFINE_string("report", None, "Write a static HTML report (DIR/index.html): metrics, "
+                    "documents shaded by attention, a map of document vectors.")
+flags.DEFINE_integer("report_max_docs", 500, "Documents per language embedded in the report "
+                     "(a sample; the page says how many were left out).", lower_bound=0)
 flags.DEFINE_integer("batch_size", 64, "Evaluation batch size.")
 FLAGS = flags.FLAGS
-
-
-def _documents(examples, hierarchical):
-    """(id, gold labels, tokens) of each document, in dataset order."""
-    for batch in examples.ragged_batch(256):
-        tokens = text.tokenize(batch["text"], hierarchical=hierarchical).to_list()
-        for doc_id, labels, words in zip(batch["id"].numpy(), batch["labels"].to_list(), tokens):
-            yield doc_id.decode(), [label.decode() for label in labels], words
-
-
-def _write_predictions(handle, config, resources, lang, examples, scored, threshold):
-    names = [resources.label_space.output_names[i] for i in scored.output_indices]
-    decided = metrics.decide(scored.scores, threshold=threshold)
-    max_sentences, max_words = config.max_sentences, config.max_words
-    for row, (doc_id, gold, words) in enumerate(_documents(examples, config.hierarchical)):
-        record = {"id": doc_id, "lang": lang, "gold": gold,
-                  "predicted": [{"label": names[j], "score": round(float(scored.scores[row, j]), 5)}
-                                for j in np.argsort(-scored.scores[row]) if decided[row, j]],
-                  "scores": {names[j]: round(float(scored.scores[row, j]), 5)
-                             for j in range(len(names))}}
-        if "word_attention" in scored.extras:
-            sentences = [[w.decode() for w in sentence[:max_words]]
-                         for sentence in words[:max_sentences]]
-            record["sentences"] = sentences
-            record["sentence_attention"] = [
-                round(float(a), 5) for a in scored.extras["sentence_attention"][row][:len(sentences)]]
-            record["word_attention"] = [
-                [round(float(a), 5) for a in scored.extras["word_attention"][row][k][:len(s)]]
-                for k, s in enumerate(sentences)]
-        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def main(argv):
@@ -91,7 +64,8 @@ def main(argv):
                 thresholds[lang] = metrics.tune_threshold(scored_dev.gold, scored_dev.scores)
         scored = {lang: evaluation.score_language(
                       models.inspect, examples[lang], lang, resources, source=source,
-                      batch_size=FLAGS.batch_size, with_extras=bool(FLAGS.predictions))
+                      batch_size=FLAGS.batch_size,
+                      with_extras=bool(FLAGS.predictions or FLAGS.report))
                   for lang in langs}
     except (ValueError, FileNotFoundError) as error:
         sys.exit(f"evaluate.py: error: {error}")
@@ -105,12 +79,25 @@ def main(argv):
     with open(out_path, "w", encoding="utf-8") as f:
         json.dump({FLAGS.split: table}, f, indent=2)
     print(f"wrote {out_path}")
+    if not (FLAGS.predictions or FLAGS.report):
+        return
+    records = {lang: evaluation.document_records(examples[lang], scored[lang],
+                                                 resources.label_space, config, thresholds[lang])
+               for lang in langs}
     if FLAGS.predictions:
         with open(FLAGS.predictions, "w", encoding="utf-8") as handle:
             for lang in langs:
-                _write_predictions(handle, config, resources, lang, examples[lang], scored[lang],
-                                   thresholds[lang])
+                for record in records[lang]:
+                    handle.write(json.dumps(record, ensure_ascii=False) + "\n")
         print(f"wrote {FLAGS.predictions}")
+    if FLAGS.report:
+        run_name = os.path.basename(os.path.normpath(FLAGS.run_dir))
+        info = {"run": FLAGS.run_dir, "model": config.model, "dataset": config.dataset,
+                "split": FLAGS.split, "head": source or "each language's own"}
+        path = report.write_report(FLAGS.report, table, scored, records, resources.label_space,
+                                   title=f"mlclf report: {run_name}", info=info,
+                                   max_docs=FLAGS.report_max_docs)
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

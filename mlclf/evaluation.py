@@ -10,7 +10,7 @@ from typing import Mapping, Optional
 
 import numpy as np
 
-from mlclf import data, metrics
+from mlclf import data, metrics, text
 
 
 @dataclasses.dataclass
@@ -22,6 +22,10 @@ class LanguageScores:
     scores: np.ndarray              # [docs, len(output_indices)]
     gold: np.ndarray                # [docs, len(output_indices)] 0/1
     extras: dict = dataclasses.field(default_factory=dict)  # attention, document vectors
+
+    def label_names(self, label_space) -> list:
+        """The label name of each score column."""
+        return [label_space.output_names[i] for i in self.output_indices]
 
 
 def score_language(model, examples, lang: str, resources, *, source: Optional[str] = None,
@@ -68,6 +72,51 @@ def score_language(model, examples, lang: str, resources, *, source: Optional[st
 def language_metrics(scored: LanguageScores, threshold: float) -> dict:
     predicted = metrics.decide(scored.scores, threshold=threshold)
     return metrics.classification_metrics(scored.gold, predicted)
+
+
+def _documents(examples, hierarchical):
+    """(id, gold labels, tokens) of each document, in dataset order."""
+    for batch in examples.ragged_batch(256):
+        tokens = text.tokenize(batch["text"], hierarchical=hierarchical).to_list()
+        for doc_id, labels, words in zip(batch["id"].numpy(), batch["labels"].to_list(), tokens):
+            yield doc_id.decode(), [label.decode() for label in labels], words
+
+
+def _rounded(values):
+    return [round(float(value), 5) for value in values]
+
+
+def document_records(examples, scored: LanguageScores, label_space, config,
+                     threshold: float) -> list:
+    """One dict per document (id, gold, predicted, scores, and the words the model read with
+    their attention), built once for both the JSONL predictions and the HTML report.
+
+    Hierarchical runs give `sentences` with `sentence_attention`/`word_attention` when the
+    model has attention outputs; flat runs (cnn) give `words`.
+    """
+    names = scored.label_names(label_space)
+    decided = metrics.decide(scored.scores, threshold=threshold)
+    max_sentences, max_words = config.max_sentences, config.max_words
+    records = []
+    for row, (doc_id, gold, words) in enumerate(_documents(examples, config.hierarchical)):
+        scores = scored.scores[row]
+        record = {"id": doc_id, "lang": scored.lang, "gold": gold,
+                  "predicted": [{"label": names[j], "score": round(float(scores[j]), 5)}
+                                for j in np.argsort(-scores) if decided[row, j]],
+                  "scores": {names[j]: round(float(scores[j]), 5) for j in range(len(names))}}
+        if not config.hierarchical:
+            record["words"] = [w.decode() for w in words[:max_words]]
+        elif "word_attention" in scored.extras:
+            sentences = [[w.decode() for w in sentence[:max_words]]
+                         for sentence in words[:max_sentences]]
+            sentence_attention = scored.extras["sentence_attention"][row]
+            word_attention = scored.extras["word_attention"][row]
+            record["sentences"] = sentences
+            record["sentence_attention"] = _rounded(sentence_attention[:len(sentences)])
+            record["word_attention"] = [_rounded(word_attention[k][:len(sentence)])
+                                        for k, sentence in enumerate(sentences)]
+        records.append(record)
+    return records
 
 
 def metric_table(scored_by_lang: Mapping[str, LanguageScores], thresholds) -> dict:

@@ -5,8 +5,11 @@
 
 Prints a per-language table and writes RUN/eval_<split>.json ({split: {lang: metrics}}).
 """
-import json
 import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ start-up chatter out
+
+import json
 import sys
 
 from absl import app, flags
@@ -61,7 +64,8 @@ def main(argv):
                 dev = task.load_examples(config, [lang], "validation")[lang]
                 scored_dev = evaluation.score_language(models.inspect, dev, lang, resources,
                                                        source=source)
-                thresholds[lang] = metrics.tune_threshold(scored_dev.gold, scored_dev.scores)
+                thresholds[lang] = metrics.tune_threshold(
+                    scored_dev.gold, scored_dev.scores, at_least_one=resources.at_least_one)
         scored = {lang: evaluation.score_language(
                       models.inspect, examples[lang], lang, resources, source=source,
                       batch_size=FLAGS.batch_size,
@@ -69,7 +73,7 @@ def main(argv):
                   for lang in langs}
     except (ValueError, FileNotFoundError) as error:
         sys.exit(f"evaluate.py: error: {error}")
-    table = evaluation.metric_table(scored, thresholds)
+    table = evaluation.metric_table(scored, thresholds, resources.at_least_one)
     for lang in langs:
         table[lang]["threshold"] = thresholds[lang]
         if lang in unseen:
@@ -82,7 +86,8 @@ def main(argv):
     if not (FLAGS.predictions or FLAGS.report):
         return
     records = {lang: evaluation.document_records(examples[lang], scored[lang],
-                                                 resources.label_space, config, thresholds[lang])
+                                                 resources.label_space, config, thresholds[lang],
+                                                 resources.at_least_one)
                for lang in langs}
     if FLAGS.predictions:
         with open(FLAGS.predictions, "w", encoding="utf-8") as handle:

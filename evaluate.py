@@ -12,6 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ start-up cha
 import json
 import sys
 
+import numpy as np
 from absl import app, flags
 
 from mlclf import corpora, evaluation, languages, metrics, report, task
@@ -23,7 +24,8 @@ flags.DEFINE_list("langs", [], "Languages to evaluate (default: the training lan
                   "labels and vocabulary, and are marked unseen.")
 flags.DEFINE_float("threshold", None, "Decision threshold (default: the run's --threshold).")
 flags.DEFINE_bool("tune_threshold", False, "Tune each language's threshold on its validation "
-                  "split (languages without one use the run's threshold).")
+                  "split; a language unseen in training gets the threshold tuned on the "
+                  "training languages' validation documents pooled.")
 flags.DEFINE_string("source", None, "Score every document with this training language's head "
                     "(cross-lingual prediction).")
 flags.DEFINE_string("predictions", None, "Write one JSON object per document to this file.")
@@ -33,6 +35,20 @@ flags.DEFINE_integer("report_max_docs", 500, "Documents per language embedded in
                      "(a sample; the page says how many were left out).", lower_bound=0)
 flags.DEFINE_integer("batch_size", 64, "Evaluation batch size.")
 FLAGS = flags.FLAGS
+
+
+def _pooled(scored_languages, num_outputs):
+    """Gold labels and scores of several languages' documents over the whole output index; a
+    language's other outputs get score -inf (never decided) and gold 0."""
+    gold = np.zeros((sum(len(s.gold) for s in scored_languages), num_outputs), np.int8)
+    scores = np.full(gold.shape, -np.inf, np.float32)
+    row = 0
+    for scored in scored_languages:
+        rows = slice(row, row + len(scored.gold))
+        gold[rows, scored.output_indices] = scored.gold
+        scores[rows, scored.output_indices] = scored.scores
+        row = rows.stop
+    return gold, scores
 
 
 def main(argv):
@@ -58,14 +74,30 @@ def main(argv):
         default = FLAGS.threshold if FLAGS.threshold is not None else config.threshold
         thresholds = {lang: default for lang in langs}
         if FLAGS.tune_threshold:
+            scored_dev = {}
+
+            def validation_scores(lang):
+                if lang not in scored_dev:
+                    dev = task.load_examples(config, [lang], "validation")[lang]
+                    scored_dev[lang] = evaluation.score_language(models.inspect, dev, lang,
+                                                                 resources, source=source)
+                return scored_dev[lang]
+
             for lang in langs:
                 if lang in unseen and FLAGS.split != "validation":
                     continue
-                dev = task.load_examples(config, [lang], "validation")[lang]
-                scored_dev = evaluation.score_language(models.inspect, dev, lang, resources,
-                                                       source=source)
+                dev = validation_scores(lang)
                 thresholds[lang] = metrics.tune_threshold(
-                    scored_dev.gold, scored_dev.scores, at_least_one=resources.at_least_one)
+                    dev.gold, dev.scores, at_least_one=resources.at_least_one)
+            pending = [lang for lang in langs if lang in unseen and FLAGS.split != "validation"]
+            if pending:
+                # No data of its own: the threshold that is best for the training languages'
+                # validation documents pooled (their micro-F1 over every language's outputs).
+                gold, scores = _pooled([validation_scores(lang) for lang in resources.languages],
+                                       resources.label_space.num_outputs)
+                threshold = metrics.tune_threshold(gold, scores,
+                                                   at_least_one=resources.at_least_one)
+                thresholds.update({lang: threshold for lang in pending})
         scored = {lang: evaluation.score_language(
                       models.inspect, examples[lang], lang, resources, source=source,
                       batch_size=FLAGS.batch_size,

@@ -27,7 +27,8 @@ vocabulary): there an unknown code is scored with all outputs, as evaluate.py sc
 language.
 
 `assets.extra/serving.json` (not read by the graph) gives the output names and languages, the
-run's decision threshold and the training languages, for clients that want to decide labels.
+training languages and the run's decision rule (`threshold`, `at_least_one`: see README), for
+clients that turn scores into predicted labels.
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ import re
 import shutil
 import string
 
+import keras
 import numpy as np
 import tensorflow as tf
 from absl import logging
@@ -45,6 +47,8 @@ from absl import logging
 from mlclf import data, evaluation, languages as languages_lib
 
 SIGNATURE = "serving_default"
+INPUT_SIGNATURE = [tf.TensorSpec([None], tf.string, name="text"),
+                   tf.TensorSpec([None], tf.string, name="lang")]
 EXTRA_FILE = os.path.join("assets.extra", "serving.json")
 
 
@@ -75,11 +79,15 @@ def language_aliases(training_languages) -> dict:
     return aliases
 
 
-class ServingModule(tf.Module):
-    """The exported object: the inspection model, its vocabulary and the language table."""
+class Serving:
+    """The signature's function: raw text and language codes -> scores, labels, attention.
+
+    `tables` are what the graph uses besides the model's variables: the vocabulary (a tf.Module
+    holding its table) and the language table. The export must track them so that they are
+    saved and initialised on load.
+    """
 
     def __init__(self, config, resources, inspect_model):
-        super().__init__(name="mlclf_serving")
         label_space = resources.label_space
         self.languages = list(resources.languages)
         self.model = inspect_model
@@ -103,10 +111,9 @@ class ServingModule(tf.Module):
         self._unknown_message = (
             f"unknown language code (or one that names several); this model knows "
             f"{', '.join(self.languages)}, also by their ISO 639-1 / 639-3 codes. Unknown codes:")
+        self.tables = (self.vocabulary, self._aliases)
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text"),
-                                  tf.TensorSpec([None], tf.string, name="lang")])
-    def serve(self, text, lang):
+    def __call__(self, text, lang):
         lang_id = self._aliases.lookup(_alias_keys(lang))
         unknown = lang_id < 0
         if not self.any_language:
@@ -151,16 +158,22 @@ def export_run(run_dir: str, version: int | None = None) -> str:
     if os.path.exists(path):
         raise FileExistsError(f"{path} exists: choose another version or leave it out")
     config, resources, models = evaluation.load_run(run_dir)
-    module = ServingModule(config, resources, models.inspect)
+    serving = Serving(config, resources, models.inspect)
+    # ExportArchive saves the variables the signature reads and the tables it is told about,
+    # not the Python objects around them. (A tf.Module holding the Keras model saves too, and
+    # tf.saved_model.load reads it, but TF Serving's TF1-style loader then misses variables.)
+    archive = keras.export.ExportArchive()
+    for table in serving.tables:
+        archive.track(table)
+    archive.add_endpoint(SIGNATURE, serving, input_signature=INPUT_SIGNATURE)
     staging = os.path.join(export_dir, f".staging-{version}-{os.getpid()}")
     try:
-        tf.saved_model.save(module, staging,
-                            signatures={SIGNATURE: module.serve.get_concrete_function()})
+        archive.write_out(staging, verbose=False)
         os.makedirs(os.path.join(staging, os.path.dirname(EXTRA_FILE)), exist_ok=True)
         with open(os.path.join(staging, EXTRA_FILE), "w", encoding="utf-8") as f:
             json.dump({"model": config.model, "languages": list(resources.languages),
-                       "unknown_languages": "all outputs" if module.any_language else "error",
-                       "threshold": config.threshold,
+                       "unknown_languages": "all outputs" if serving.any_language else "error",
+                       "threshold": config.threshold, "at_least_one": resources.at_least_one,
                        "output_names": resources.label_space.output_names,
                        "output_languages": resources.label_space.output_languages},
                       f, indent=1, ensure_ascii=False)

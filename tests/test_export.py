@@ -59,6 +59,17 @@ for name, request in requests.items():
         results[name]["labels"] = [[l.decode() for l in row] for row in results[name]["labels"]]
     except tf.errors.InvalidArgumentError as error:
         results[name] = {"error": error.message}
+# TF Serving's way: the TF1 loader, the signature's tensors fed and fetched by name.
+with tf.compat.v1.Session(graph=tf.Graph()) as session:
+    meta_graph = tf.compat.v1.saved_model.loader.load(session, ["serve"], export_dir)
+    signature = meta_graph.signature_def["serving_default"]
+    names = sorted(signature.outputs)
+    values = session.run([signature.outputs[name].name for name in names],
+                         {signature.inputs[key].name: requests["mixed"][key]
+                          for key in ("text", "lang")})
+    results["session"] = {name: value.tolist() for name, value in zip(names, values)}
+    results["session"]["labels"] = [[l.decode() for l in row]
+                                    for row in results["session"]["labels"]]
 results["modules"] = sorted(m for m in sys.modules if m.split(".")[0] == "mlclf")
 with open(results_path, "w", encoding="utf-8") as f:
     json.dump(results, f)
@@ -185,6 +196,16 @@ def test_export_reloaded_without_mlclf_matches_keras(run, served):
         assert list(got["labels"]) == want["labels"] + [""] * (width - len(want["labels"]))
 
 
+def test_tf_serving_loader_gives_the_same_outputs(served):
+    _, results = served
+    assert set(results["session"]) == set(results["mixed"])
+    for name, values in results["session"].items():
+        if name == "labels":
+            assert values == results["mixed"][name]
+        else:
+            np.testing.assert_allclose(values, results["mixed"][name], atol=1e-6, rtol=0)
+
+
 def test_iso_and_corpus_codes_give_the_same_outputs(served):
     requests, results = served
     count = len(DOCUMENTS)
@@ -238,7 +259,8 @@ def test_saved_model_cli_lists_the_signature_and_extra_file(run):
     with open(os.path.join(export_dir, export.EXTRA_FILE), encoding="utf-8") as f:
         extra = json.load(f)
     assert extra["output_names"] == resources.label_space.output_names
-    assert extra["threshold"] == config.threshold
+    assert (extra["threshold"], extra["at_least_one"]) == (config.threshold,
+                                                           resources.at_least_one)
 
 
 def test_versions_count_up_and_are_never_overwritten(run, tmp_path):

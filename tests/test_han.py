@@ -3,6 +3,7 @@ import warnings
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from mlclf.losses import masked_binary_crossentropy
 from mlclf.models.han import VARIANTS, build_model
@@ -104,9 +105,10 @@ def test_nn_is_the_mean_of_the_real_word_vectors_flat_or_hierarchical():
     np.testing.assert_allclose(flat_out["document"], expected, rtol=1e-5, atol=1e-7)
 
 
-@pytest.mark.parametrize("name", ["mhan_att", "mhan_enc"])
-def test_a_document_scores_the_same_alone_or_batched_with_other_languages(name):
-    models = build(name, encoder="gru")
+@pytest.mark.parametrize("name,encoder", [("mhan_att", "gru"), ("mhan_enc", "gru"),
+                                          ("mhan_att", "dense"), ("mhan_enc", "dense")])
+def test_a_document_scores_the_same_alone_or_batched_with_other_languages(name, encoder):
+    models = build(name, encoder=encoder)
     ids, langs = documents(), np.array([2, 0, 2, 1], "int32")
     batched = models.inspect(features(ids, langs))
     for i in range(4):
@@ -118,8 +120,9 @@ def test_a_document_scores_the_same_alone_or_batched_with_other_languages(name):
     assert not np.allclose(other, batched["document"][:1])
 
 
-def test_save_and_load_give_identical_outputs(tmp_path):
-    models = build("mhan_enc", encoder="gru", num_subword_buckets=7)
+@pytest.mark.parametrize("name,encoder", [("mhan_enc", "gru"), ("mhan_att", "dense")])
+def test_save_and_load_give_identical_outputs(tmp_path, name, encoder):
+    models = build(name, encoder=encoder, num_subword_buckets=7)
     ids = documents()
     inputs = {**features(ids, [1, 0, 2, 1]),
               "subword_ids": np.where(ids[..., None] > 0, ids[..., None] % 7 + 1, 0)
@@ -153,6 +156,20 @@ def test_only_recurrent_models_opt_out_of_xla(encoder):
         model.compile("adam", masked_binary_crossentropy, jit_compile=True)
     assert model.jit_compile is (encoder == "dense")
     assert any("jit_compile" in str(w.message) for w in caught) is (encoder == "gru")
+
+
+@pytest.mark.parametrize("name", ["mhan_att", "mhan_enc"])
+@pytest.mark.parametrize("encoder", ["dense", "gru"])
+def test_per_language_parts_have_static_shapes_unless_recurrent(name, encoder):
+    """Stacked per-language weights keep every shape static, so XLA compiles a step once
+    whatever the batch's mix of languages; only per-language GRUs route through
+    tf.dynamic_partition (data-dependent group sizes)."""
+    model = build(name, encoder=encoder).train
+    specs = {"word_ids": tf.TensorSpec([None, K, T], tf.int32),
+             "lang_id": tf.TensorSpec([None], tf.int32)}
+    graph = tf.function(model).get_concrete_function(specs).graph
+    routed = {op.type for op in graph.get_operations()} & {"DynamicPartition", "DynamicStitch"}
+    assert bool(routed) is (encoder == "gru" and name == "mhan_att")
 
 
 def test_per_language_routing_trains_under_xla():

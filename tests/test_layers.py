@@ -64,20 +64,58 @@ def test_subword_embedding_is_mean_of_word_and_ngram_vectors():
 
 
 def test_per_language_routes_each_document_to_its_language():
-    layer = PerLanguage(MaskedAttention(name="att"), num_languages=3)
+    layer = PerLanguage(SequenceEncoder("gru", 3, name="enc"), num_languages=3)
     inputs = random_inputs((4, 4, 5))
     valid = np.array([VALID[0], VALID[1], VALID[1], VALID[0]])
     lang_id = np.array([2, 0, 2, 0], "int32")  # language 1 is absent
-    vector, weights = layer(inputs, valid, lang_id)
-    assert [copy.name for copy in layer.copies] == ["att_0", "att_1", "att_2"]
+    outputs = layer(inputs, valid, lang_id)
+    assert [copy.name for copy in layer.copies] == ["enc_0", "enc_1", "enc_2"]
     for i, lang in enumerate(lang_id):
         alone = layer.copies[lang](inputs[i:i + 1], valid[i:i + 1])
-        np.testing.assert_allclose(vector[i:i + 1], alone[0], rtol=1e-6)
-        np.testing.assert_allclose(weights[i:i + 1], alone[1], rtol=1e-6)
-    other = layer(inputs, valid, np.array([1, 0, 2, 0], "int32"))[0]
-    assert not np.allclose(other[0], vector[0])
+        np.testing.assert_allclose(outputs[i:i + 1], alone, rtol=1e-6)
+    other = layer(inputs, valid, np.array([1, 0, 2, 0], "int32"))
+    assert not np.allclose(other[0], outputs[0])
     with pytest.raises(tf.errors.InvalidArgumentError):
         layer(inputs, valid, np.array([-1, 0, 2, 0], "int32"))  # an unseen language
+
+
+def _language_copy(stacked, shared, lang):
+    """Gives the shared-weights layer `shared` language `lang`'s slice of `stacked`'s weights."""
+    shared.set_weights([w.numpy()[lang] for w in stacked.weights])
+    return shared
+
+
+@pytest.mark.parametrize("make", [
+    lambda languages: MaskedAttention(languages),
+    lambda languages: SequenceEncoder("dense", 6, languages)])
+def test_stacked_per_language_weights_act_as_one_layer_per_language(make):
+    """Attention and Dense encoders hold [M, ...] weights and use each document's language's."""
+    stacked, shared = make(3), make(None)
+    inputs = random_inputs((4, 3, 4, 5))  # documents x sentences x words x dim
+    valid = np.broadcast_to(VALID, (4, 3, 4))
+    lang_id = np.array([2, 0, 2, 0], "int32")  # language 1 is absent
+    outputs = tf.nest.flatten(stacked(inputs, valid, lang_id))
+    shared(inputs[:1], valid[:1])
+    assert [tuple(w.shape) for w in stacked.weights] == [(3, *w.shape) for w in shared.weights]
+    kernels = stacked.weights[0].numpy()
+    assert not np.allclose(kernels[0], kernels[1])  # independent draws, not copies
+    for i, lang in enumerate(lang_id):
+        alone = tf.nest.flatten(_language_copy(stacked, shared, lang)(inputs[i:i + 1],
+                                                                      valid[i:i + 1]))
+        for got, want in zip(outputs, alone):
+            np.testing.assert_allclose(got[i:i + 1], want, rtol=1e-5, atol=1e-6)
+    other = tf.nest.flatten(stacked(inputs, valid, np.array([1, 0, 2, 0], "int32")))[0]
+    assert not np.allclose(other[0], outputs[0][0])
+
+
+def test_stacked_attention_keeps_padding_at_exactly_zero():
+    layer = MaskedAttention(num_languages=2)
+    inputs = random_inputs((3, 4, 5))
+    vector, weights = layer(inputs, VALID, np.array([1, 0, 1], "int32"))
+    weights = weights.numpy()
+    assert np.all(weights[~VALID] == 0.0)
+    np.testing.assert_allclose(weights.sum(-1)[:2], 1.0, rtol=1e-6)
+    assert np.all(weights[2] == 0) and np.all(vector.numpy()[2] == 0)
 
 
 def test_per_language_round_trips_through_config():

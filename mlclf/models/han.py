@@ -18,7 +18,9 @@ Classification". A document is `word_ids [B, K, T]`: K sentences of T words, 0 =
 nn, hnn and han are monolingual (num_languages=1). The MHAN models read one embedding space
 and one head over the global output index; a document's targets are -1 outside its
 language's labels, so the shared head acts as separate per-language heads. Per-language parts
-send each document through its own language's copy (layers.PerLanguage).
+hold their weights stacked per language and use each document's language's (a gather by
+`lang_id`: static shapes, XLA-compilable); per-language GRU encoders route the documents
+through one GRU per language instead (layers.PerLanguage), and train without XLA.
 """
 from typing import NamedTuple
 
@@ -26,7 +28,7 @@ import keras
 import tensorflow as tf
 
 from mlclf.models.layers import (MaskedAttention, MaskedAverage, PerLanguage, SequenceEncoder,
-                                 WordEmbedding, register)
+                                 WordEmbedding, check_languages, register)
 
 
 class Variant(NamedTuple):
@@ -82,22 +84,29 @@ class HierarchicalEncoder(keras.layers.Layer):
             raise ValueError(f"{variant} is monolingual (num_languages=1); for several "
                              "languages use mhan_enc, mhan_att or mhan_both")
 
-        def per_language_unless(shared, layer):
-            if shared or num_languages == 1:
-                return layer
-            return PerLanguage(layer, num_languages, name=layer.name)
+        def languages(shared):
+            """None for a part all languages share, else the number of per-language copies."""
+            return None if shared or num_languages == 1 else num_languages
 
-        Pooling = MaskedAttention if spec.attention else MaskedAverage
+        def make_encoder(name):
+            per_language = languages(spec.shared_encoders)
+            if per_language is None or encoder == "dense":  # one kernel per language, stacked
+                return SequenceEncoder(encoder, hidden, per_language, name=name)
+            return PerLanguage(SequenceEncoder(encoder, hidden, name=name), per_language,
+                               name=name)
+
+        def make_pooling(name):
+            if not spec.attention:
+                return MaskedAverage(name=name)
+            return MaskedAttention(languages(spec.shared_attention), name=name)
+
         self.embedding = WordEmbedding(vocab_size, embed_dim, num_subword_buckets,
                                        trainable_embeddings, embedding_matrix, name="embedding")
-        self.word_pooling = per_language_unless(spec.shared_attention, Pooling(name="word_pooling"))
+        self.word_pooling = make_pooling("word_pooling")
         if spec.encoders:
-            self.word_encoder = per_language_unless(
-                spec.shared_encoders, SequenceEncoder(encoder, hidden, name="word_encoder"))
-            self.sentence_encoder = per_language_unless(
-                spec.shared_encoders, SequenceEncoder(encoder, hidden, name="sentence_encoder"))
-            self.sentence_pooling = per_language_unless(
-                spec.shared_attention, Pooling(name="sentence_pooling"))
+            self.word_encoder = make_encoder("word_encoder")
+            self.sentence_encoder = make_encoder("sentence_encoder")
+            self.sentence_pooling = make_pooling("sentence_pooling")
 
     def build(self, features_shape):
         # Build every part from the input shapes, so that a loaded model has all its weights
@@ -117,6 +126,8 @@ class HierarchicalEncoder(keras.layers.Layer):
         word_ids = features["word_ids"]
         subword_ids = features.get("subword_ids")
         lang_id = features["lang_id"]
+        if self._per_language_parts():
+            lang_id = check_languages(lang_id, self.num_languages)
         flat = word_ids.shape.rank == 2
         if flat:  # one sentence holding the whole document
             word_ids = word_ids[:, None]
@@ -149,8 +160,15 @@ class HierarchicalEncoder(keras.layers.Layer):
         return document, word_attention, sentence_attention
 
     @staticmethod
-    def _apply(layer, inputs, valid, lang_id):
-        if isinstance(layer, PerLanguage):
+    def _per_language(layer):
+        return isinstance(layer, PerLanguage) or getattr(layer, "num_languages", None) is not None
+
+    def _per_language_parts(self):
+        parts = ("word_encoder", "word_pooling", "sentence_encoder", "sentence_pooling")
+        return any(self._per_language(getattr(self, part, None)) for part in parts)
+
+    def _apply(self, layer, inputs, valid, lang_id):
+        if self._per_language(layer):
             return layer(inputs, valid, lang_id)
         return layer(inputs, valid)
 

@@ -12,6 +12,43 @@ import tensorflow as tf
 register = keras.saving.register_keras_serializable(package="mlclf")
 
 
+def check_languages(lang_id, num_languages):
+    """lang_id as int32, checked to be in [0, num_languages): an unseen language (-1) has no
+    weights. Eager and graph mode only: XLA drops the check (and logs that it does)."""
+    lang_id = tf.cast(lang_id, tf.int32)
+    tf.debugging.assert_non_negative(lang_id, "lang_id must be a training language")
+    tf.debugging.assert_less(lang_id, num_languages, "lang_id must be a training language")
+    return lang_id
+
+
+def _stacked(initializer):
+    """Initialises a `[M, ...]` weight as M independent draws of `initializer` for `[...]`, as M
+    separate layers would be (glorot on the whole `[M, D, H]` would count M into the fans)."""
+    def initialize(shape, dtype=None):
+        # A fresh initializer per copy: one unseeded instance repeats its values.
+        return keras.ops.stack([keras.initializers.get(initializer)(shape[1:], dtype=dtype)
+                                for _ in range(shape[0])])
+    return initialize
+
+
+def _per_document_matmul(inputs, kernels):
+    """inputs [B, ..., D] times each document's own kernels [B, D, H] -> [B, ..., H]."""
+    if inputs.shape.rank == 3:
+        return tf.linalg.matmul(inputs, kernels)
+    # One [positions, D] x [D, H] product per document (einsum's "b...d" would treat the
+    # positions as batch dimensions too: one tiny product per position).
+    shape = tf.shape(inputs)
+    outputs = tf.linalg.matmul(tf.reshape(inputs, [shape[0], -1, shape[-1]]), kernels)
+    return tf.reshape(outputs, tf.concat([shape[:-1], tf.shape(kernels)[-1:]], axis=0))
+
+
+def _per_document_vector(vectors, rank):
+    """vectors [B, H] -> [B, 1, ..., 1, H], which broadcasts against a rank-`rank` [B, ..., H]."""
+    for _ in range(rank - 2):
+        vectors = vectors[:, None]
+    return vectors
+
+
 @register
 class WordEmbedding(keras.layers.Layer):
     """Word vectors, optionally averaged with hashed character n-gram vectors (fastText-style).
@@ -60,22 +97,62 @@ class WordEmbedding(keras.layers.Layer):
 
 
 @register
+class LanguageDense(keras.layers.Layer):
+    """Dense(units, activation) over the last axis of `[B, ..., D]` with one kernel and bias per
+    language, stacked (`kernel [M, D, units]`, `bias [M, units]`): each document is multiplied by
+    its language's kernel, gathered by `lang_id` (int `[B]` in [0, M); checked by the caller,
+    HierarchicalEncoder, where it matters: outside XLA, tf.gather itself rejects -1 on CPU).
+    Static shapes and the FLOPs of a shared Dense whatever the mix of languages in the batch, so
+    it compiles once with XLA.
+    """
+
+    def __init__(self, units, num_languages, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.num_languages = num_languages
+        self.activation = keras.activations.get(activation)
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(name="kernel",
+                                      shape=(self.num_languages, input_shape[-1], self.units),
+                                      initializer=_stacked("glorot_uniform"))
+        self.bias = self.add_weight(name="bias", shape=(self.num_languages, self.units),
+                                    initializer="zeros")
+
+    def call(self, inputs, lang_id):
+        outputs = _per_document_matmul(inputs, tf.gather(self.kernel, lang_id))
+        outputs += _per_document_vector(tf.gather(self.bias, lang_id), outputs.shape.rank)
+        return self.activation(outputs)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "num_languages": self.num_languages,
+                "activation": keras.activations.serialize(self.activation)}
+
+
+@register
 class SequenceEncoder(keras.layers.Layer):
     """Contextualises each position of `[..., P, D]` sequences: 'dense', 'gru' or 'bigru'.
 
     'dense' is a position-wise Dense(units, relu); 'gru' a GRU(units); 'bigru' a bidirectional
     GRU with `units` per direction (output 2*units). Recurrent encoders skip padded steps.
+    With `num_languages` ('dense' only) the Dense has one kernel per language (LanguageDense)
+    and `call` takes the batch's `lang_id`; per-language GRUs go through PerLanguage.
     """
 
     KINDS = ("dense", "gru", "bigru")
 
-    def __init__(self, kind, units, **kwargs):
+    def __init__(self, kind, units, num_languages=None, **kwargs):
         super().__init__(**kwargs)
         if kind not in self.KINDS:
             raise ValueError(f"unknown encoder {kind!r}; expected one of {self.KINDS}")
+        if num_languages is not None and kind != "dense":
+            raise ValueError(f"per-language {kind} encoders go through PerLanguage")
         self.kind = kind
         self.units = units
-        if kind == "dense":
+        self.num_languages = num_languages
+        if kind == "dense" and num_languages is not None:
+            self.inner = LanguageDense(units, num_languages, activation="relu", name="dense")
+        elif kind == "dense":
             self.inner = keras.layers.Dense(units, activation="relu", name="dense")
         elif kind == "gru":
             self.inner = keras.layers.GRU(units, return_sequences=True, name="gru")
@@ -90,7 +167,9 @@ class SequenceEncoder(keras.layers.Layer):
     def build(self, input_shape):
         self.inner.build((None, *input_shape[-2:]))
 
-    def call(self, inputs, valid):
+    def call(self, inputs, valid, lang_id=None):
+        if isinstance(self.inner, LanguageDense):
+            return self.inner(inputs, lang_id)
         if self.kind == "dense":
             return self.inner(inputs)
         # RNNs take [batch, steps, dim]: fold the leading axes (e.g. documents x sentences).
@@ -105,7 +184,8 @@ class SequenceEncoder(keras.layers.Layer):
         return tf.reshape(outputs, tf.concat([shape[:-1], [self.output_dim]], axis=0))
 
     def get_config(self):
-        return {**super().get_config(), "kind": self.kind, "units": self.units}
+        return {**super().get_config(), "kind": self.kind, "units": self.units,
+                "num_languages": self.num_languages}
 
 
 def _weighted_sum(inputs, weights):
@@ -115,29 +195,51 @@ def _weighted_sum(inputs, weights):
 
 @register
 class MaskedAttention(keras.layers.Layer):
-    """HAN attention pooling over the positions of `[..., P, D]`: returns (vector, weights).
+    """HAN attention pooling over the positions of `[B, ..., P, D]`: returns (vector, weights).
 
     u_p = tanh(W h_p + b), weight_p = softmax_p(u_p . c) over real positions, with a learned
     context vector c. Padded positions get exactly zero weight; a row without real positions
     (a padded sentence) gets all-zero weights and a zero vector, never NaN.
+    With `num_languages`, W, b and c are stacked per language (`kernel [M, D, D]`, `bias [M, D]`,
+    `context [M, D]`) and each document uses its language's, gathered by the `lang_id` that
+    `call` then takes (as for LanguageDense): static shapes and the FLOPs of one shared
+    attention, so XLA compiles it once.
     """
+
+    def __init__(self, num_languages=None, **kwargs):
+        super().__init__(**kwargs)
+        self.num_languages = num_languages
 
     def build(self, input_shape):
         dim = input_shape[-1]
-        self.kernel = self.add_weight(name="kernel", shape=(dim, dim),
-                                      initializer="glorot_uniform")
-        self.bias = self.add_weight(name="bias", shape=(dim,), initializer="zeros")
-        self.context = self.add_weight(name="context", shape=(dim,),
-                                       initializer="glorot_uniform")
+        if self.num_languages is None:
+            stack, initializer = (), keras.initializers.get
+        else:
+            stack, initializer = (self.num_languages,), _stacked
+        self.kernel = self.add_weight(name="kernel", shape=(*stack, dim, dim),
+                                      initializer=initializer("glorot_uniform"))
+        self.bias = self.add_weight(name="bias", shape=(*stack, dim), initializer="zeros")
+        self.context = self.add_weight(name="context", shape=(*stack, dim),
+                                       initializer=initializer("glorot_uniform"))
 
-    def call(self, inputs, valid):
-        hidden = tf.tanh(tf.tensordot(inputs, self.kernel, axes=1) + self.bias)
-        scores = tf.tensordot(hidden, self.context, axes=1)
+    def call(self, inputs, valid, lang_id=None):
+        if self.num_languages is None:
+            hidden = tf.tanh(tf.tensordot(inputs, self.kernel, axes=1) + self.bias)
+            scores = tf.tensordot(hidden, self.context, axes=1)
+        else:
+            rank = inputs.shape.rank
+            hidden = tf.tanh(_per_document_matmul(inputs, tf.gather(self.kernel, lang_id))
+                             + _per_document_vector(tf.gather(self.bias, lang_id), rank))
+            context = _per_document_vector(tf.gather(self.context, lang_id), rank)
+            scores = tf.reduce_sum(hidden * context, axis=-1)
         # The dtype's minimum, not -inf: an all-padding row then softmaxes to finite values,
         # which the multiplication by the mask turns into exact zeros.
         scores = tf.where(valid, scores, tf.constant(scores.dtype.min, scores.dtype))
         weights = tf.nn.softmax(scores, axis=-1) * tf.cast(valid, scores.dtype)
         return _weighted_sum(inputs, weights), weights
+
+    def get_config(self):
+        return {**super().get_config(), "num_languages": self.num_languages}
 
 
 @register
@@ -158,12 +260,15 @@ class MaskedAverage(keras.layers.Layer):
 class PerLanguage(keras.layers.Layer):
     """One copy of `layer` per language; each document goes through its language's copy only.
 
-    The batch is split by `lang_id` in [0, num_languages) (tf.dynamic_partition), each group
-    runs through its copy, and the results are put back in batch order (tf.dynamic_stitch).
-    A document thus costs one copy, not num_languages, and a batch may lack languages. Both ops
-    compile with XLA (checked on CPU). An unseen language (lang_id -1) is an error: it has no
-    copy. Wraps layers called as `layer(inputs, valid)` whose inputs, `valid` and outputs (a
-    tensor or a tuple of them) all have the batch first.
+    For layers that cannot stack their weights per language (the recurrent encoders; Dense
+    encoders and attention take `num_languages` instead). The batch is split by `lang_id` in
+    [0, num_languages) (tf.dynamic_partition), each group runs through its copy, and the results
+    are put back in batch order (tf.dynamic_stitch). A document thus costs one copy, not
+    num_languages, and a batch may lack languages. The group sizes are data-dependent shapes:
+    XLA would compile again for every new mix of languages, so models with this layer train
+    without XLA. An unseen language (lang_id -1) is an error: it has no copy. Wraps layers
+    called as `layer(inputs, valid)` whose inputs, `valid` and outputs (a tensor or a tuple of
+    them) all have the batch first.
     """
 
     def __init__(self, layer, num_languages, **kwargs):
@@ -185,10 +290,7 @@ class PerLanguage(keras.layers.Layer):
             layer.build(input_shape)
 
     def call(self, inputs, valid, lang_id):
-        lang_id = tf.cast(lang_id, tf.int32)
-        tf.debugging.assert_non_negative(lang_id, "lang_id must be a training language")
-        tf.debugging.assert_less(lang_id, self.num_languages,
-                                 "lang_id must be a training language")
+        lang_id = check_languages(lang_id, self.num_languages)
         positions = tf.dynamic_partition(tf.range(tf.shape(lang_id)[0]), lang_id,
                                          self.num_languages)
         groups = zip(tf.dynamic_partition(inputs, lang_id, self.num_languages),

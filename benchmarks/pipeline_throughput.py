@@ -59,7 +59,7 @@ def main(argv):
         pass
     encode = total_docs / (time.perf_counter() - start)
     cached_batches = batches()
-    cached = _docs_per_second(cached_batches, max(200, total_docs // FLAGS.batch_size * 2))
+    cached = _docs_per_second(cached_batches, total_docs // FLAGS.batch_size + 50)
 
     models = han.build_model("han", num_languages=1, vocab_size=resources.vocabulary.size,
                              embed_dim=40, num_outputs=resources.label_space.num_outputs,

@@ -93,15 +93,17 @@ class TargetEncoder:
         keys = labels.with_flat_values(
             tf.strings.join([doc_langs, labels.flat_values], separator=_KEY_SEPARATOR))
         label_ids = self._label_table.lookup(keys).to_tensor(-1)
-        multi_hot = tf.reduce_max(tf.one_hot(label_ids, self.num_outputs), axis=1)
-        multi_hot = tf.reshape(multi_hot, [-1, self.num_outputs])
+        # A sum, not a max: a batch where no document has a label gives [B, 0] ids, whose max
+        # would be -inf. -1 ids one-hot to zeros.
+        multi_hot = tf.minimum(tf.reduce_sum(tf.one_hot(label_ids, self.num_outputs), axis=1), 1.0)
         mask = tf.gather(self._masks, self._lang_table.lookup(langs))
         targets = {"labels": tf.where(mask > 0, multi_hot, -tf.ones_like(multi_hot))}
         # NCE needs exactly num_true ids per document: repeat a document's labels cyclically;
         # documents without labels get -1 everywhere (the NCE loss skips them).
         counts = tf.reduce_sum(tf.cast(label_ids >= 0, tf.int32), axis=1, keepdims=True)
         positions = tf.range(self.num_true)[tf.newaxis, :] % tf.maximum(counts, 1)
-        padded = tf.concat([label_ids, -tf.ones_like(label_ids[:, :1])], axis=1)
+        padded = tf.concat([label_ids, -tf.ones([tf.shape(label_ids)[0], 1], label_ids.dtype)],
+                           axis=1)
         repeated = tf.gather(padded, positions, batch_dims=1)
         targets["label_ids"] = tf.where(counts > 0, repeated, -tf.ones_like(repeated))
         return targets

@@ -19,6 +19,9 @@ from absl import logging
 from mlclf import text, vocab as vocab_lib
 
 _KEY_SEPARATOR = "\x1f"
+# The pipeline's functions are straight-line TF ops: autograph has nothing to convert, and its
+# conversion cache mixes up look-alike lambdas (warnings, and once a wrong function in a test).
+_no_autograph = tf.autograph.experimental.do_not_convert
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,7 +120,7 @@ def subsample(dataset: tf.data.Dataset, fraction: float, seed: int) -> tf.data.D
         return dataset
     size = int(dataset.cardinality())
     if size < 0:
-        size = int(dataset.reduce(0, lambda count, _: count + 1))
+        size = int(dataset.reduce(0, _no_autograph(lambda count, _: count + 1)))
     keep = max(1, math.ceil(fraction * size))
     return dataset.shuffle(size, seed=seed, reshuffle_each_iteration=False).take(keep)
 
@@ -126,15 +129,24 @@ def _encode_language(dataset, vocabulary, spec, targets, languages, batch_size):
     """Encodes one language's examples in large batches (tokenising in bulk is faster)."""
     training_index = language_table(languages)
 
+    @_no_autograph
     def encode(batch):
         features = encode_features(batch["text"], batch["lang"], vocabulary, spec)
         features["lang_id"] = training_index.lookup(batch["lang"])
         return features, targets(batch["lang"], batch["labels"])
 
-    return (dataset.map(lambda ex: {k: ex[k] for k in ("text", "lang", "labels")})
+    return (dataset.map(_no_autograph(lambda ex: {k: ex[k] for k in ("text", "lang", "labels")}))
             .ragged_batch(batch_size)
             .map(encode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
             .unbatch())
+
+
+def _one_after_another(datasets: Mapping[str, tf.data.Dataset]) -> tf.data.Dataset:
+    ordered = list(datasets.values())
+    dataset = ordered[0]
+    for following in ordered[1:]:
+        dataset = dataset.concatenate(following)
+    return dataset
 
 
 def make_dataset(examples_by_lang: Mapping[str, tf.data.Dataset], vocabulary, label_space,
@@ -157,10 +169,7 @@ def make_dataset(examples_by_lang: Mapping[str, tf.data.Dataset], vocabulary, la
         encoded[lang] = _encode_language(examples, vocabulary, spec, targets,
                                          list(training_languages), encode_batch_size)
     if not training:
-        dataset = encoded[languages[0]]
-        for lang in languages[1:]:
-            dataset = dataset.concatenate(encoded[lang])
-        return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        return _one_after_another(encoded).batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
     if balanced and len(languages) > 1:
         per_language = max(1, batch_size // len(languages))
@@ -170,13 +179,11 @@ def make_dataset(examples_by_lang: Mapping[str, tf.data.Dataset], vocabulary, la
         streams = tuple(
             ds.cache().repeat().shuffle(4096, seed=seed + i).batch(per_language, drop_remainder=True)
             for i, ds in enumerate(encoded.values()))
-        dataset = tf.data.Dataset.zip(streams).map(
-            lambda *parts: tf.nest.map_structure(lambda *t: tf.concat(t, 0), *parts),
-            num_parallel_calls=tf.data.AUTOTUNE)
+        concatenate = _no_autograph(
+            lambda *parts: tf.nest.map_structure(lambda *t: tf.concat(t, 0), *parts))
+        dataset = tf.data.Dataset.zip(streams).map(concatenate,
+                                                   num_parallel_calls=tf.data.AUTOTUNE)
     else:
-        dataset = encoded[languages[0]]
-        for lang in languages[1:]:
-            dataset = dataset.concatenate(encoded[lang])
-        dataset = dataset.cache().repeat().shuffle(8192, seed=seed).batch(
+        dataset = _one_after_another(encoded).cache().repeat().shuffle(8192, seed=seed).batch(
             batch_size, drop_remainder=True)
     return dataset.prefetch(tf.data.AUTOTUNE)

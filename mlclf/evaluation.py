@@ -69,8 +69,8 @@ def score_language(model, examples, lang: str, resources, *, source: Optional[st
                           {name: np.concatenate(parts) for name, parts in extras.items()})
 
 
-def language_metrics(scored: LanguageScores, threshold: float) -> dict:
-    predicted = metrics.decide(scored.scores, threshold=threshold)
+def language_metrics(scored: LanguageScores, threshold: float, at_least_one=False) -> dict:
+    predicted = metrics.decide(scored.scores, threshold=threshold, at_least_one=at_least_one)
     return metrics.classification_metrics(scored.gold, predicted)
 
 
@@ -87,7 +87,7 @@ def _rounded(values):
 
 
 def document_records(examples, scored: LanguageScores, label_space, config,
-                     threshold: float) -> list:
+                     threshold: float, at_least_one: bool = False) -> list:
     """One dict per document (id, gold, predicted, scores, and the words the model read with
     their attention), built once for both the JSONL predictions and the HTML report.
 
@@ -95,7 +95,7 @@ def document_records(examples, scored: LanguageScores, label_space, config,
     model has attention outputs; flat runs (cnn) give `words`.
     """
     names = scored.label_names(label_space)
-    decided = metrics.decide(scored.scores, threshold=threshold)
+    decided = metrics.decide(scored.scores, threshold=threshold, at_least_one=at_least_one)
     max_sentences, max_words = config.max_sentences, config.max_words
     records = []
     for row, (doc_id, gold, words) in enumerate(_documents(examples, config.hierarchical)):
@@ -119,12 +119,13 @@ def document_records(examples, scored: LanguageScores, label_space, config,
     return records
 
 
-def metric_table(scored_by_lang: Mapping[str, LanguageScores], thresholds) -> dict:
+def metric_table(scored_by_lang: Mapping[str, LanguageScores], thresholds,
+                 at_least_one=False) -> dict:
     """{lang: metrics} with `thresholds` a float or {lang: float}."""
     table = {}
     for lang, scored in scored_by_lang.items():
         threshold = thresholds[lang] if isinstance(thresholds, Mapping) else thresholds
-        table[lang] = language_metrics(scored, threshold)
+        table[lang] = language_metrics(scored, threshold, at_least_one)
     return table
 
 

@@ -185,7 +185,8 @@ class CnnClassifier(keras.Model):
                                             dtype="int32", name="word_ids"),
                     "lang_id": keras.Input((), dtype="int32", name="lang_id")}
         document = self.encoder(features["word_ids"])
-        scores = keras.layers.Activation("sigmoid", name="scores")(self.classifier(document))
+        scores = keras.layers.Activation("sigmoid", name="scores", dtype="float32")(
+            self.classifier(document))  # float32 even under mixed precision
         return keras.Model(features, {"scores": scores, "document": document},
                            name="cnn_inspect")
 

@@ -212,7 +212,8 @@ def build_model(name, *, num_languages, vocab_size, embed_dim, num_outputs, enco
         encoder=encoder, hidden=hidden, num_subword_buckets=num_subword_buckets,
         trainable_embeddings=trainable_embeddings, embedding_matrix=embedding_matrix,
         name="document_encoder")(inputs)
-    scores = keras.layers.Dense(num_outputs, activation="sigmoid", name="scores")(
+    scores = keras.layers.Dense(num_outputs, activation="sigmoid", name="scores",
+                                dtype="float32")(  # float32 even under mixed precision
         encoded["document"])
     return MhanModels(train=keras.Model(inputs, scores, name=name),
                       inspect=keras.Model(inputs, {"scores": scores, **encoded},

@@ -1,6 +1,7 @@
 """Evaluate a trained run on a split, per language.
 
-    python evaluate.py --run_dir=RUN --split=test [--langs=L1,L2] [--threshold=T | --tune_threshold]
+    python evaluate.py --run_dir=RUN --split=test [--langs=L1,L2]
+                       [--threshold=T | --tune_threshold | --top_k=K]
                        [--source=L] [--predictions=FILE] [--report=DIR [--report_max_docs=N]]
 
 Prints a per-language table and writes RUN/eval_<split>.json ({split: {lang: metrics}}).
@@ -26,6 +27,9 @@ flags.DEFINE_float("threshold", None, "Decision threshold (default: the run's --
 flags.DEFINE_bool("tune_threshold", False, "Tune each language's threshold on its validation "
                   "split; a language unseen in training gets the threshold tuned on the "
                   "training languages' validation documents pooled.")
+flags.DEFINE_integer("top_k", None, "Predict each document's K best labels instead of the "
+                     "labels over a threshold (then --threshold, --tune_threshold and the "
+                     "run's at_least_one are unused).", lower_bound=1)
 flags.DEFINE_string("source", None, "Score every document with this training language's head "
                     "(cross-lingual prediction).")
 flags.DEFINE_string("predictions", None, "Write one JSON object per document to this file.")
@@ -53,6 +57,8 @@ def _pooled(scored_languages, num_outputs):
 
 def main(argv):
     del argv
+    if FLAGS.top_k and FLAGS.tune_threshold:
+        sys.exit("evaluate.py: error: give --top_k or --tune_threshold, not both")
     try:
         config, resources, models = evaluation.load_run(FLAGS.run_dir)
         available = set(resources.languages)
@@ -105,9 +111,12 @@ def main(argv):
                   for lang in langs}
     except (ValueError, FileNotFoundError) as error:
         sys.exit(f"evaluate.py: error: {error}")
-    table = evaluation.metric_table(scored, thresholds, resources.at_least_one)
+    table = evaluation.metric_table(scored, thresholds, resources.at_least_one, FLAGS.top_k)
     for lang in langs:
-        table[lang]["threshold"] = thresholds[lang]
+        if FLAGS.top_k:
+            table[lang]["top_k"] = FLAGS.top_k
+        else:
+            table[lang]["threshold"] = thresholds[lang]
         if lang in unseen:
             table[lang]["unseen"] = True
     print(evaluation.format_table(table, unseen=unseen))
@@ -119,7 +128,7 @@ def main(argv):
         return
     records = {lang: evaluation.document_records(examples[lang], scored[lang],
                                                  resources.label_space, config, thresholds[lang],
-                                                 resources.at_least_one)
+                                                 resources.at_least_one, FLAGS.top_k)
                for lang in langs}
     if FLAGS.predictions:
         with open(FLAGS.predictions, "w", encoding="utf-8") as handle:

@@ -69,8 +69,16 @@ def score_language(model, examples, lang: str, resources, *, source: Optional[st
                           {name: np.concatenate(parts) for name, parts in extras.items()})
 
 
-def language_metrics(scored: LanguageScores, threshold: float, at_least_one=False) -> dict:
-    predicted = metrics.decide(scored.scores, threshold=threshold, at_least_one=at_least_one)
+def _decide(scores, threshold, at_least_one, top_k):
+    """metrics.decide: the `top_k` best labels when it is given, else the threshold rule."""
+    if top_k:
+        return metrics.decide(scores, top_k=top_k)
+    return metrics.decide(scores, threshold=threshold, at_least_one=at_least_one)
+
+
+def language_metrics(scored: LanguageScores, threshold: float, at_least_one=False,
+                     top_k=None) -> dict:
+    predicted = _decide(scored.scores, threshold, at_least_one, top_k)
     return metrics.classification_metrics(scored.gold, predicted)
 
 
@@ -87,7 +95,7 @@ def _rounded(values):
 
 
 def document_records(examples, scored: LanguageScores, label_space, config,
-                     threshold: float, at_least_one: bool = False) -> list:
+                     threshold: float, at_least_one: bool = False, top_k=None) -> list:
     """One dict per document (id, gold, predicted, scores, and the words the model read with
     their attention), built once for both the JSONL predictions and the HTML report.
 
@@ -95,7 +103,7 @@ def document_records(examples, scored: LanguageScores, label_space, config,
     model has attention outputs; flat runs (cnn) give `words`.
     """
     names = scored.label_names(label_space)
-    decided = metrics.decide(scored.scores, threshold=threshold, at_least_one=at_least_one)
+    decided = _decide(scored.scores, threshold, at_least_one, top_k)
     max_sentences, max_words = config.max_sentences, config.max_words
     records = []
     for row, (doc_id, gold, words) in enumerate(_documents(examples, config.hierarchical)):
@@ -120,12 +128,12 @@ def document_records(examples, scored: LanguageScores, label_space, config,
 
 
 def metric_table(scored_by_lang: Mapping[str, LanguageScores], thresholds,
-                 at_least_one=False) -> dict:
-    """{lang: metrics} with `thresholds` a float or {lang: float}."""
+                 at_least_one=False, top_k=None) -> dict:
+    """{lang: metrics} with `thresholds` a float or {lang: float} (unused with `top_k`)."""
     table = {}
     for lang, scored in scored_by_lang.items():
         threshold = thresholds[lang] if isinstance(thresholds, Mapping) else thresholds
-        table[lang] = language_metrics(scored, threshold, at_least_one)
+        table[lang] = language_metrics(scored, threshold, at_least_one, top_k)
     return table
 
 

@@ -30,3 +30,23 @@ def test_cnn_preset_trains_and_evaluates_an_unseen_language(tiny_corpus, tmp_pat
     # French has no validation data of its own to tune on: it gets the threshold tuned on the
     # training languages' validation documents pooled, here English's alone (all the outputs).
     assert table["fr"]["threshold"] == table["en"]["threshold"] != 0.97
+
+    # Top-k decisions instead of a threshold: one label per document, the best.
+    predictions = tmp_path / "top1.jsonl"
+    subprocess.run([sys.executable, "evaluate.py", f"--run_dir={run_dir}", "--split=test",
+                    "--langs=en,fr", "--top_k=1", f"--predictions={predictions}"],
+                   cwd=REPO, check=True, capture_output=True, text=True)
+    with open(run_dir / "eval_test.json") as f:
+        table = json.load(f)["test"]
+    for row in table.values():  # one gold and one predicted label per document
+        assert row["top_k"] == 1 and "threshold" not in row
+        assert row["precision"] == row["recall"] == row["micro_f1"]
+    records = [json.loads(line) for line in predictions.read_text().splitlines()]
+    assert len(records) == 40
+    for record in records:
+        assert [p["label"] for p in record["predicted"]] == [max(record["scores"],
+                                                                key=record["scores"].get)]
+    refused = subprocess.run([sys.executable, "evaluate.py", f"--run_dir={run_dir}",
+                              "--top_k=1", "--tune_threshold"], cwd=REPO, capture_output=True,
+                             text=True)
+    assert refused.returncode != 0 and "not both" in refused.stderr

@@ -3,6 +3,8 @@
 Formats: word2vec/fastText text (`.vec`, `.txt`, optionally `.gz`; the "count dim" header line is
 optional, values separated by single spaces as those tools write them) and MHAN-style `.pkl.gz`
 pickles of `(words, vectors)`, read with `mlclf.safe_pickle` so that a pickle cannot run code.
+`load_for_languages` turns an `--embeddings` value (a file, `LANG:FILE,...`, or a directory of
+per-language files such as `mlclf.align` writes) into what `build_matrix` takes.
 """
 from __future__ import annotations
 
@@ -14,10 +16,11 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from mlclf import safe_pickle, text
+from mlclf import languages as languages_lib, safe_pickle, text
 from mlclf.vocab import PAD_ID
 
 _NORMALIZE_BATCH = 20000
+_VECTOR_SUFFIXES = (".vec", ".vec.gz", ".txt", ".txt.gz", ".pkl.gz")
 
 
 class Coverage(NamedTuple):
@@ -113,15 +116,80 @@ def _index_by_normalized_word(words, vectors, dim: int, name: str) -> dict:
     return {word: vectors[i] for word, i in index.items()}
 
 
+def load_for_languages(spec: str, languages) -> tuple | dict | None:
+    """The vectors an `--embeddings` value names, for the training `languages` (corpus codes).
+
+    `learned` (or "") -> None; a file -> one `(words, vectors)` pair for every language;
+    `LANG:FILE,...` -> `{lang: pair}`, codes resolved with `mlclf.languages.resolve`; a directory
+    of `<code>.vec` files (`mlclf.align` output) -> `{lang: pair}` for the training languages whose
+    code resolves to a file's (SIB-200's `swh_Latn.vec` serves MasakhaNEWS `swa`); languages
+    without a file are logged and keep random rows. Errors name the value.
+    """
+    spec = spec.strip()
+    if spec in ("", "learned"):
+        return None
+    path = os.path.expanduser(spec)
+    if os.path.isdir(path):
+        return _load_directory(path, list(languages))
+    if os.path.exists(path) or ":" not in spec:
+        return load_vectors(path)
+    vectors = {}
+    for part in filter(None, (part.strip() for part in spec.split(","))):
+        code, _, file = part.partition(":")
+        if not code.strip() or not file.strip():
+            raise ValueError(f"embeddings {spec!r}: {part!r} is not LANG:FILE (expected a file, "
+                             "a directory, or LANG:FILE,...)")
+        lang = languages_lib.resolve(code, languages)
+        if lang in vectors:
+            raise ValueError(f"embeddings {spec!r}: {lang} is given twice")
+        vectors[lang] = load_vectors(os.path.expanduser(file.strip()))
+    return vectors
+
+
+def _load_directory(directory: str, languages: list) -> dict:
+    files = {}
+    for name in sorted(os.listdir(directory)):
+        suffix = next((s for s in _VECTOR_SUFFIXES if name.endswith(s)), None)
+        if suffix and os.path.isfile(os.path.join(directory, name)):
+            files.setdefault(name[:-len(suffix)], os.path.join(directory, name))
+    if not files:
+        raise ValueError(f"embeddings {directory!r}: no {'/'.join(_VECTOR_SUFFIXES)} files in the "
+                         "directory")
+    matched, missing, loaded = {}, [], {}
+    for lang in languages:
+        try:
+            code = languages_lib.resolve(lang, files)
+        except languages_lib.UnknownLanguageError as e:
+            if e.candidates:
+                raise ValueError(f"embeddings {directory!r}: {lang} matches several files: "
+                                 f"{', '.join(e.candidates)}") from None
+            missing.append(lang)
+            continue
+        if code not in loaded:  # two training languages may share a file (ptbr, ptmz -> por)
+            loaded[code] = load_vectors(files[code])
+        matched[lang] = loaded[code]
+        logging.info("word vectors for %s: %s", lang, files[code])
+    if not matched:
+        raise ValueError(f"embeddings {directory!r}: no file for any of {', '.join(languages)}; "
+                         f"files for: {', '.join(files)}")
+    if missing:
+        logging.warning("embeddings %s: no word vectors for %s (random rows)", directory,
+                        ", ".join(missing))
+    return matched
+
+
 def build_matrix(vocab, vectors, dim: int, seed: int = 0) -> tuple:
     """(matrix float32 [vocab.size, dim], {lang: Coverage}) from pretrained vectors.
 
     `vectors`: one `(words, vectors)` pair for all languages, or `{lang: (words, vectors)}`.
-    A per-language vocabulary row looks in its own language's vectors; a shared row looks in
-    each language's vectors in the dict's order and takes the first it finds. Vector words are
-    normalised with `text.normalize`, as the vocabulary's words were. Rows without a vector are
-    random normal with the standard deviation of the vectors found (0.05 if none), seeded; the
-    PAD row is zero. Coverage is logged per language.
+    With one dict entry per language, a word is looked up in the vectors of the languages whose
+    training text has it, and its row takes the vector of the language that used it most (ties:
+    the vocabulary's language order): aligned spaces give "die" (en) and "die" (de) different
+    vectors, and a shared row must take the one of the language it mostly stands for. Vector
+    words are normalised with `text.normalize`, as the vocabulary's words were. Rows without a
+    vector are random normal with the standard deviation of the vectors found (0.05 if none),
+    seeded; the PAD row is zero. Coverage counts a language's words found in its own vectors (in
+    the one pair when not a dict), and is logged per language.
     """
     if isinstance(vectors, Mapping):
         tables = {lang: _index_by_normalized_word(*pair, dim, lang)
@@ -131,26 +199,29 @@ def build_matrix(vocab, vectors, dim: int, seed: int = 0) -> tuple:
     else:
         shared = _index_by_normalized_word(*vectors, dim, "all languages")
         tables = {lang: shared for lang in vocab.languages}
+    words = {i: word for i, _, word in vocab.rows()}
     matrix = np.zeros((vocab.size, dim), np.float32)
-    found = np.zeros(vocab.size, bool)
-    for i, lang, word in vocab.rows():
-        for table in ([tables.get(lang, {})] if lang is not None else tables.values()):
-            if word in table:
-                matrix[i], found[i] = table[word], True
-                break
+    source_count = np.zeros(vocab.size, np.int64)  # training count of the row's vector's language
+    coverage = {}
+    for lang in vocab.languages:
+        table, counts = tables.get(lang, {}), vocab.counts(lang)
+        weights = np.fromiter(counts.values(), np.float64, len(counts))
+        has = np.zeros(len(counts), bool)
+        for k, (i, count) in enumerate(counts.items()):
+            vector = table.get(words[i])
+            if vector is not None:
+                has[k] = True
+                if count > source_count[i]:
+                    matrix[i], source_count[i] = vector, count
+        coverage[lang] = Coverage(
+            words=float(has.mean()) if len(has) else 0.0,
+            occurrences=float(weights[has].sum() / weights.sum()) if len(has) else 0.0)
+        logging.info("pretrained vectors for %s: %d of %d vocabulary words (%.1f%%), %.1f%% of "
+                     "training occurrences", lang, has.sum(), len(has),
+                     100 * coverage[lang].words, 100 * coverage[lang].occurrences)
+    found = source_count > 0
     scale = float(matrix[found].std()) if found.any() else 0.05
     noise = np.random.default_rng(seed).normal(0.0, scale, matrix.shape).astype(np.float32)
     matrix = np.where(found[:, None], matrix, noise)
     matrix[PAD_ID] = 0
-    coverage = {}
-    for lang in vocab.languages:
-        counts = vocab.counts(lang)
-        ids = np.fromiter(counts, np.int64, len(counts))
-        weights = np.fromiter(counts.values(), np.float64, len(counts))
-        coverage[lang] = Coverage(
-            words=float(found[ids].mean()) if len(ids) else 0.0,
-            occurrences=float(weights[found[ids]].sum() / weights.sum()) if len(ids) else 0.0)
-        logging.info("pretrained vectors for %s: %d of %d vocabulary words (%.1f%%), %.1f%% of "
-                     "training occurrences", lang, found[ids].sum(), len(ids),
-                     100 * coverage[lang].words, 100 * coverage[lang].occurrences)
     return matrix, coverage

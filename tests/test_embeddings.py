@@ -136,15 +136,18 @@ def test_shared_matrix_normalises_vector_words_first_one_wins():
     assert coverage["fr"] == Coverage(words=1.0, occurrences=1.0)
 
 
-def test_shared_vocabulary_with_vectors_per_language_takes_the_first_found():
-    vocab = Vocabulary.build(TOKENS, mode="shared")
+def test_shared_vocabulary_with_vectors_per_language_takes_the_language_using_the_word_most():
+    vocab = Vocabulary.build({"en": ["the"] * 5 + ["chat"], "fr": ["chat"] * 3 + ["le"] * 2},
+                             mode="shared")
+    en = (["chat", "le"], np.array([[1, 1], [2, 2]], np.float32))
     fr = (["chat", "the"], np.array([[7, 7], [8, 8]], np.float32))
-    en = (["the"], np.array([[1, 1]], np.float32))
-    matrix, coverage = build_matrix(vocab, {"fr": fr, "en": en}, dim=2)
+    matrix, coverage = build_matrix(vocab, {"en": en, "fr": fr}, dim=2)
     rows = _rows(vocab)
-    np.testing.assert_array_equal(matrix[rows[None, "the"]], [8, 8])
-    np.testing.assert_array_equal(matrix[rows[None, "chat"]], [7, 7])
-    assert coverage["fr"].words == 0.5
+    np.testing.assert_array_equal(matrix[rows[None, "chat"]], [7, 7])  # 3 fr uses vs 1 en
+    assert not np.array_equal(matrix[rows[None, "the"]], [8, 8])     # no English vector
+    assert not np.array_equal(matrix[rows[None, "le"]], [2, 2])      # no French vector
+    assert coverage == {"en": Coverage(words=0.5, occurrences=1 / 6),
+                        "fr": Coverage(words=0.5, occurrences=0.6)}
 
 
 def test_dimension_mismatch_is_an_error():

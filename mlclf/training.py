@@ -215,6 +215,9 @@ def train(config: task.ExperimentConfig, run_dir: str, *, flagfile_text: str,
                  resources.label_space.num_outputs)
 
     matrix = task.embedding_matrix(config, resources)
+    # Again: building a corpus the first time draws from Python's global RNG, which the weight
+    # initialisers then continue from, and a rerun that finds the corpus built would not.
+    keras.utils.set_random_seed(config.seed)
     with devices.scope():
         models = task.build_model(config, resources, matrix)
         model = models.train

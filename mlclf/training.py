@@ -10,6 +10,7 @@ import json
 import math
 import os
 import shutil
+import warnings
 
 import keras
 import numpy as np
@@ -164,11 +165,24 @@ def _targets_for(config):
 
 
 def compile_model(config: task.ExperimentConfig, model) -> None:
+    """Adam on the model's loss; the hierarchical models train XLA-compiled where they can.
+
+    XLA fuses the attention's elementwise work, and every shape is static, so a step compiles
+    once. Keras decides whether the model can (every layer's `supports_jit`: not with GRU
+    encoders, whose cuDNN kernels do not compile; not with op determinism enabled) and falls
+    back to plain graphs otherwise, a fallback expected here, so not worth a warning. XLA stays
+    off under a multi-replica strategy, as with Keras' own jit_compile="auto".
+    """
     optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
     if config.model == "cnn":
         model.compile(optimizer=optimizer, jit_compile=False)
-    else:
-        model.compile(optimizer=optimizer, loss=losses.masked_binary_crossentropy)
+        return
+    single_replica = tf.distribute.get_strategy().num_replicas_in_sync == 1
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Model doesn't support `jit_compile=True`")
+        model.compile(optimizer=optimizer, loss=losses.masked_binary_crossentropy,
+                      jit_compile=single_replica)
+    logging.info("XLA compilation %s", "on" if model.jit_compile else "off")
 
 
 def default_steps_per_epoch(config, train_examples) -> int:

@@ -135,3 +135,18 @@ def test_unknown_language_is_a_clear_command_error(tiny_corpus, tmp_path):
     assert done.returncode != 0
     assert "xx" in done.stderr and "en" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("model,encoder,xla", [("mhan_att", "dense", True), ("han", "dense", True),
+                                               ("mhan_att", "gru", False)])
+def test_hierarchical_models_train_with_xla_where_they_can(model, encoder, xla):
+    import warnings
+    from types import SimpleNamespace
+    from mlclf.models import han
+    built = han.build_model(model, num_languages=2 if model.startswith("mhan") else 1,
+                            vocab_size=20, embed_dim=4, num_outputs=3, encoder=encoder,
+                            hidden=4, max_sentences=2, max_words=3).train
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "doesn't support jit_compile" warning either
+        training.compile_model(SimpleNamespace(model=model, learning_rate=0.01), built)
+    assert built.jit_compile is xla

@@ -9,6 +9,7 @@ measured separately by pipeline_throughput.py) and prints documents/second for b
 The last form runs `flags/quick_cpu.cfg` on MasakhaNEWS (all visible languages) through
 train.py's own code path and prints its wall time and peak resident memory.
 """
+import os
 import resource
 import tempfile
 import time
@@ -31,6 +32,7 @@ flags.DEFINE_integer("vocab_size", 50_000, "Vocabulary size.")
 flags.DEFINE_integer("num_outputs", 20, "Outputs.")
 flags.DEFINE_integer("steps", 60, "Timed steps.")
 flags.DEFINE_string("quick_preset_on", None, "MasakhaNEWS manual dir: time the quick preset.")
+flags.DEFINE_string("data_dir", "/tmp/mlclf_bench_tfds", "TFDS data dir for the quick preset.")
 FLAGS = flags.FLAGS
 
 
@@ -78,7 +80,7 @@ def _quick_preset(manual_dir):
                     if line.startswith("--"))
     config = task.ExperimentConfig(
         model=settings["model"], dataset="masakhanews", langs=("x",), manual_dir=manual_dir,
-        data_dir="/tmp/mlclf_bench_tfds", encoder=settings["encoder"],
+        data_dir=FLAGS.data_dir, encoder=settings["encoder"],
         hidden=int(settings["hidden"]), embed_dim=int(settings["embed_dim"]),
         max_sentences=int(settings["max_sentences"]), max_words=int(settings["max_words"]),
         batch_size=int(settings["batch_size"]), epochs=int(settings["epochs"]),
@@ -90,17 +92,24 @@ def _quick_preset(manual_dir):
     return time.perf_counter() - start
 
 
+def _load():
+    """Other processes share the CPUs: report the load next to every figure."""
+    return "load average {:.1f} {:.1f} {:.1f} on {} CPUs".format(*os.getloadavg(), os.cpu_count())
+
+
 def main(argv):
     del argv
     if FLAGS.quick_preset_on:
         seconds = _quick_preset(FLAGS.quick_preset_on)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"quick preset on masakhanews: {seconds:.0f} s wall, peak RSS {peak_mb:.0f} MB")
+        print(f"quick preset on masakhanews: {seconds:.0f} s wall, peak RSS {peak_mb:.0f} MB "
+              f"({_load()})")
         return
     print(f"{FLAGS.model} ({FLAGS.encoder}), {FLAGS.max_sentences}x{FLAGS.max_words}, "
           f"{FLAGS.embed_dim}-d input, hidden {FLAGS.hidden}, batch {FLAGS.batch_size}")
     for jit_compile in (False, True):
-        print(f"  jit_compile={jit_compile!s:<5}: {_time_steps(jit_compile):8.0f} docs/s")
+        print(f"  jit_compile={jit_compile!s:<5}: {_time_steps(jit_compile):8.0f} docs/s "
+              f"({_load()})")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  peak RSS {peak_mb:.0f} MB")
 

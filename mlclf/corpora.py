@@ -13,7 +13,7 @@ import tensorflow_datasets as tfds
 from mlclf.errors import CorpusError
 
 __all__ = ["DATASETS", "SPLITS", "CorpusError", "available_languages", "load_split",
-           "split_sizes"]
+           "prepared_dir", "split_sizes"]
 
 DATASETS = ("masakhanews", "brighter", "sib200", "dw", "jsonl")
 SPLITS = ("train", "validation", "test")
@@ -43,6 +43,12 @@ def load_split(dataset, lang, split, *, data_dir, manual_dir=None):
         raise CorpusError(f"{dataset} {lang} has no {split} split; it has "
                           f"{', '.join(builder.info.splits)}")
     return builder.as_dataset(split=split)
+
+
+def prepared_dir(dataset, lang, *, data_dir, manual_dir=None) -> str:
+    """The folder TFDS prepared the language into: derived data (token caches) goes inside it,
+    so that it goes when TFDS rebuilds the language."""
+    return os.fspath(_prepared_builder(dataset, lang, data_dir, manual_dir).data_path)
 
 
 def split_sizes(dataset, lang, *, data_dir, manual_dir=None):

@@ -1,7 +1,11 @@
-"""tf.data input pipelines: raw examples -> padded id tensors and targets, in batches.
+"""tf.data input pipelines: raw examples -> words -> padded id tensors and targets, in batches.
 
-`encode_features` is the one place that turns raw text into model inputs; the exported serving
-model calls it too, so training and serving can never tokenise differently.
+Two stages, because they cost very different amounts. Tokenising (`text.tokenize`: exact NFKC,
+sentence and word splitting) is the expensive one and depends on nothing a run learns, so
+`tokenize_examples` adds the words to each example and `cache_tokens` saves them to disk once
+per corpus split, for every later run and epoch. Encoding (`encode_words`: vocabulary lookup,
+padding) is cheap and depends on the run's vocabulary. `encode_features` chains both for raw text;
+the exported serving model calls it, so training and serving can never tokenise differently.
 
 Training batches can be language-balanced (the MHAN scheme): every batch holds
 `batch_size // M` documents of each of the M languages, smaller languages cycled.
@@ -10,6 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import shutil
+import tempfile
 from typing import Mapping
 
 import numpy as np
@@ -45,7 +52,13 @@ class InputSpec:
 def encode_features(texts: tf.Tensor, langs: tf.Tensor, vocabulary: "vocab_lib.Vocabulary",
                     spec: InputSpec) -> dict:
     """Raw strings [B] and language codes [B] -> `word_ids` (and `subword_ids`), padded/cut."""
-    words = text.tokenize(texts, hierarchical=spec.hierarchical)
+    return encode_words(text.tokenize(texts, hierarchical=spec.hierarchical), langs, vocabulary,
+                        spec)
+
+
+def encode_words(words: tf.RaggedTensor, langs: tf.Tensor, vocabulary: "vocab_lib.Vocabulary",
+                 spec: InputSpec) -> dict:
+    """Words ([B, (K), (T)] or [B, (N)], as `text.tokenize` gives them) -> padded/cut ids."""
     word_ids = vocabulary.lookup(words, langs)
     features = {"word_ids": word_ids.to_tensor(0, shape=(None,) + spec.word_shape)}
     if spec.num_subword_buckets:
@@ -58,6 +71,51 @@ def encode_features(texts: tf.Tensor, langs: tf.Tensor, vocabulary: "vocab_lib.V
     if "subword_ids" in features:
         features["subword_ids"] = tf.cast(features["subword_ids"], tf.int32)
     return features
+
+
+def tokenize_examples(examples: tf.data.Dataset, hierarchical: bool,
+                      batch_size: int = 64) -> tf.data.Dataset:
+    """Adds `words` (`text.tokenize` of `text`) to each example, in order, on every core."""
+    @_no_autograph
+    def tokenize(batch):
+        return {**batch, "words": text.tokenize(batch["text"], hierarchical=hierarchical)}
+
+    return (examples.ragged_batch(batch_size)
+            .map(tokenize, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            .unbatch())
+
+
+def with_words(examples: tf.data.Dataset, hierarchical: bool) -> tf.data.Dataset:
+    """The examples as they are if they carry `words` (from `cache_tokens`), else tokenised."""
+    if "words" in examples.element_spec:
+        return examples
+    return tokenize_examples(examples, hierarchical)
+
+
+def cache_tokens(examples: tf.data.Dataset, hierarchical: bool, path: str) -> tf.data.Dataset:
+    """`tokenize_examples`, saved at `path` the first time and loaded from there afterwards.
+
+    `path` must name the split and the tokeniser (`text.fingerprint()`); the caller picks it. The
+    save goes to a temporary folder that is renamed into place when complete, so an interrupted
+    or concurrent build never leaves a partial cache. Where `path` cannot be written (a
+    read-only data folder), the tokens are computed on the fly, with a warning.
+    """
+    if not os.path.isdir(path):
+        tokenized = tokenize_examples(examples, hierarchical)
+        parent = os.path.dirname(path)
+        try:
+            os.makedirs(parent, exist_ok=True)
+            staging = tempfile.mkdtemp(prefix=".tokens-", dir=parent)
+        except OSError as error:
+            logging.warning("cannot cache tokens at %s (%s); tokenising on the fly", path, error)
+            return tokenized
+        # One shard keeps the documents in their original order.
+        tokenized.save(staging, shard_func=lambda _: tf.constant(0, tf.int64))
+        try:
+            os.rename(staging, path)
+        except OSError:  # another process finished the same cache first
+            shutil.rmtree(staging, ignore_errors=True)
+    return tf.data.Dataset.load(path)
 
 
 def language_table(languages) -> tf.lookup.StaticHashTable:
@@ -126,16 +184,17 @@ def subsample(dataset: tf.data.Dataset, fraction: float, seed: int) -> tf.data.D
 
 
 def _encode_language(dataset, vocabulary, spec, targets, languages, batch_size):
-    """Encodes one language's examples in large batches (tokenising in bulk is faster)."""
+    """Encodes one language's examples in large batches, tokenising them first if need be."""
     training_index = language_table(languages)
+    dataset = with_words(dataset, spec.hierarchical)
 
     @_no_autograph
     def encode(batch):
-        features = encode_features(batch["text"], batch["lang"], vocabulary, spec)
+        features = encode_words(batch["words"], batch["lang"], vocabulary, spec)
         features["lang_id"] = training_index.lookup(batch["lang"])
         return features, targets(batch["lang"], batch["labels"])
 
-    return (dataset.map(_no_autograph(lambda ex: {k: ex[k] for k in ("text", "lang", "labels")}))
+    return (dataset.map(_no_autograph(lambda ex: {k: ex[k] for k in ("words", "lang", "labels")}))
             .ragged_batch(batch_size)
             .map(encode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
             .unbatch())
@@ -154,6 +213,9 @@ def make_dataset(examples_by_lang: Mapping[str, tf.data.Dataset], vocabulary, la
                  training: bool, seed: int = 0, train_fraction: float = 1.0,
                  balanced: bool = True, encode_batch_size: int = 256) -> tf.data.Dataset:
     """Batches of (features, targets) for the languages in `examples_by_lang`.
+
+    Examples are {text, lang, labels, ...}, with `words` when they come from `cache_tokens`
+    (otherwise they are tokenised here, on every pass).
 
     training=True: subsample by `train_fraction`, cache the encoded documents, shuffle, repeat
     forever, and (with `balanced`) give every language an equal share of each batch.

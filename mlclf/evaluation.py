@@ -10,7 +10,7 @@ from typing import Mapping, Optional
 
 import numpy as np
 
-from mlclf import data, metrics, text
+from mlclf import data, metrics
 
 
 @dataclasses.dataclass
@@ -83,10 +83,10 @@ def language_metrics(scored: LanguageScores, threshold: float, at_least_one=Fals
 
 
 def _documents(examples, hierarchical):
-    """(id, gold labels, tokens) of each document, in dataset order."""
-    for batch in examples.ragged_batch(256):
-        tokens = text.tokenize(batch["text"], hierarchical=hierarchical).to_list()
-        for doc_id, labels, words in zip(batch["id"].numpy(), batch["labels"].to_list(), tokens):
+    """(id, gold labels, words) of each document, in dataset order."""
+    for batch in data.with_words(examples, hierarchical).ragged_batch(256):
+        for doc_id, labels, words in zip(batch["id"].numpy(), batch["labels"].to_list(),
+                                         batch["words"].to_list()):
             yield doc_id.decode(), [label.decode() for label in labels], words
 
 

@@ -124,10 +124,20 @@ def resolve_languages(config: ExperimentConfig, codes) -> list:
 
 
 def load_examples(config: ExperimentConfig, langs, split: str) -> dict:
-    return {lang: corpora.load_split(config.dataset, lang, split,
-                                     data_dir=os.path.expanduser(config.data_dir),
-                                     manual_dir=config.manual_dir)
-            for lang in langs}
+    """{lang: examples of the split, with their `words`}, tokenised once per corpus split and
+    tokeniser version, then read back from a cache beside the prepared TFDS data."""
+    data_dir = os.path.expanduser(config.data_dir)
+    mode = "hierarchical" if config.hierarchical else "flat"
+    examples = {}
+    for lang in langs:
+        raw = corpora.load_split(config.dataset, lang, split, data_dir=data_dir,
+                                 manual_dir=config.manual_dir)
+        folder = corpora.prepared_dir(config.dataset, lang, data_dir=data_dir,
+                                      manual_dir=config.manual_dir)
+        examples[lang] = data.cache_tokens(
+            raw, config.hierarchical,
+            os.path.join(folder, "mlclf_tokens", f"{split}-{mode}-{text.fingerprint()}"))
+    return examples
 
 
 def _label_lists(examples: tf.data.Dataset):
@@ -135,11 +145,11 @@ def _label_lists(examples: tf.data.Dataset):
         yield [label.decode("utf-8") for label in labels]
 
 
-def _tokens(examples: tf.data.Dataset):
-    """Yields the training tokens of a language, tokenised by the same TF ops as the model."""
-    texts = examples.map(lambda ex: ex["text"]).batch(256)
-    for batch in texts:
-        for word in text.tokenize(batch, hierarchical=False).flat_values.numpy():
+def _tokens(examples: tf.data.Dataset, hierarchical: bool):
+    """Yields the training words of a language, as the model reads them."""
+    words = data.with_words(examples, hierarchical).map(lambda ex: ex["words"]).ragged_batch(256)
+    for batch in words:
+        for word in batch.flat_values.numpy():
             yield word.decode("utf-8")
 
 
@@ -170,7 +180,7 @@ def build_resources(config: ExperimentConfig, train_examples: dict) -> Resources
         labels_by_lang, mode=config.label_space,
         output_order=by_frequency(total) if config.label_space == "shared" else None)
     vocabulary = vocab_lib.Vocabulary.build(
-        {lang: _tokens(examples) for lang, examples in train_examples.items()},
+        {lang: _tokens(examples, config.hierarchical) for lang, examples in train_examples.items()},
         mode=config.vocab, min_count=config.min_count, max_size=config.max_vocab)
     at_least_one = (config.at_least_one == "true"
                     or (config.at_least_one == "auto" and unlabelled == 0))

@@ -55,6 +55,7 @@ signs and viramas stay on their letters), and punctuation and symbols are droppe
 from __future__ import annotations
 
 import functools
+import hashlib
 import unicodedata
 from typing import NamedTuple
 
@@ -205,6 +206,15 @@ def _tables() -> _Tables:
         fold=_expansion(fold),
         range_starts=starts,
         range_values=every[starts].astype(np.int32))
+
+
+@functools.lru_cache(maxsize=None)
+def fingerprint() -> str:
+    """Names this tokeniser's behaviour (this module's code, Python's Unicode version), so that
+    words saved by one version are never read back by another."""
+    with open(__file__, "rb") as source:
+        digest = hashlib.sha256(source.read() + unicodedata.unidata_version.encode())
+    return digest.hexdigest()[:12]
 
 
 # --- flat code point helpers: `cps` [N] int32 with `rows` [N] int64 (row of each code point) ---

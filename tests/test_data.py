@@ -1,4 +1,6 @@
 """tf.data batches: shapes, padding, targets, NCE label ids, balancing and train fractions."""
+import os
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -114,3 +116,44 @@ def test_train_fraction_is_seeded_and_deterministic():
     assert len(list(data.subsample(tf.data.Dataset.range(5), 0.01, seed=0))) == 1
     with pytest.raises(ValueError, match="train_fraction"):
         data.subsample(examples, 0.0, seed=0)
+
+
+def _words(dataset):
+    def as_list(words):  # one document's words: ragged [K, (T)] by sentence, or flat [N]
+        return words.to_list() if isinstance(words, tf.RaggedTensor) else words.numpy().tolist()
+
+    return [(ex["id"].numpy(), as_list(ex["words"])) for ex in dataset]
+
+
+def test_token_cache_keeps_order_and_is_read_back_instead_of_tokenising_again(tmp_path):
+    path = str(tmp_path / "cache" / "train")
+    first = data.cache_tokens(_examples("en"), True, path)
+    expected = _words(data.tokenize_examples(_examples("en"), True))
+    assert _words(first) == expected
+    assert expected[0][1] == [[b"goal", b"for", b"the", b"team"], [b"the", b"match", b"ended"]]
+    # A second call with other documents returns the saved words: the cache, not a new pass.
+    assert _words(data.cache_tokens(_examples("fr"), True, path)) == expected
+    assert sorted(os.listdir(tmp_path / "cache")) == ["train"]  # no staging folder left behind
+
+
+def test_token_cache_falls_back_to_tokenising_where_it_cannot_write(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    tokens = data.cache_tokens(_examples("fr"), False, str(blocker / "train"))
+    assert _words(tokens)[1] == (b"fr1", [b"le", b"m\xc3\xa9decin", b"\xc3\xa0", b"l'h\xc3\xb4pital",
+                                         b"vaccin"])
+
+
+def test_batches_from_cached_words_equal_batches_from_raw_text(tmp_path):
+    spec = data.InputSpec(hierarchical=True, max_sentences=2, max_words=3)
+    vocab, labels = _resources()
+    cached = {lang: data.cache_tokens(_examples(lang), True, str(tmp_path / lang))
+              for lang in ("en", "fr")}
+    raw = {lang: _examples(lang) for lang in ("en", "fr")}
+    batches = [list(data.make_dataset(examples, vocab, labels, spec, batch_size=16,
+                                      training_languages=["en", "fr"], training=False))
+               for examples in (cached, raw)]
+    (features, targets), = batches[0]
+    (raw_features, raw_targets), = batches[1]
+    np.testing.assert_array_equal(features["word_ids"], raw_features["word_ids"])
+    np.testing.assert_array_equal(targets["labels"], raw_targets["labels"])

@@ -40,7 +40,8 @@ def main(argv):
                        strategy=strategy, mixed_precision=FLAGS.mixed_precision)
     except (ValueError, training.TrainingDiverged, training.RunDirExists) as error:
         sys.exit(f"train.py: error: {error}")
-    print(f"\nrun directory: {run_dir}\n  tensorboard --logdir={os.path.join(run_dir, 'tensorboard')}")
+    if distribute.is_chief():  # the other workers' folders are thrown away
+        print(f"\nrun directory: {run_dir}\n  tensorboard --logdir={os.path.join(run_dir, 'tensorboard')}")
 
 
 if __name__ == "__main__":

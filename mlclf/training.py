@@ -1,4 +1,5 @@
-"""Training loop around `keras.Model.fit`: run directory, resumable checkpoints, validation.
+"""Training loop around `keras.Model.fit` (`loop.fit` under --strategy=multi_worker): run
+directory, resumable checkpoints, validation.
 
 What a run leaves behind (see README "The run directory"): flags.cfg, config.json, vocab/,
 labels/, checkpoints/ (latest for resuming, best by mean validation micro-F1), tensorboard/,
@@ -17,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from mlclf import data, distribute, evaluation, export, losses, task
+from mlclf import data, distribute, evaluation, export, loop, losses, task
 
 LATEST_DIR = os.path.join("checkpoints", "latest")
 BEST_WEIGHTS = os.path.join("checkpoints", "best.weights.h5")
@@ -194,6 +195,22 @@ def default_steps_per_epoch(config, train_examples) -> int:
     return max(1, math.ceil(total / config.batch_size))
 
 
+def _prepare_run_dir_on_every_worker(strategy, run_dir, config, flagfile_text,
+                                     overwrite) -> None:
+    """prepare_run_dir for a multi-worker run: if the chief refuses, every worker stops (rather
+    than wait for it forever). Such a run never resumes: the other workers' checkpoints are in
+    throwaway folders, and all workers must start from the same state."""
+    refusal = None
+    try:
+        if prepare_run_dir(run_dir, config, flagfile_text, overwrite):
+            refusal = RunDirExists(f"{run_dir} holds an interrupted run, and a multi-worker run "
+                                   f"cannot resume; pass --overwrite to train it again")
+    except RunDirExists as error:
+        refusal = error
+    if loop.any_worker(strategy, refusal is not None):
+        raise refusal or RunDirExists("the chief cannot use the run directory; see its output")
+
+
 def train(config: task.ExperimentConfig, run_dir: str, *, flagfile_text: str,
           overwrite: bool = False, checkpoint_every: int = 200, verbose: int = 1,
           strategy=None, mixed_precision: bool = False) -> dict:
@@ -206,15 +223,14 @@ def train(config: task.ExperimentConfig, run_dir: str, *, flagfile_text: str,
     """
     chief = distribute.is_chief()
     run_dir = run_dir if chief else distribute.worker_dir(run_dir)
-    resuming = prepare_run_dir(run_dir, config, flagfile_text, overwrite)
-    distribute.set_mixed_precision(mixed_precision)
     devices = strategy or tf.distribute.get_strategy()
-    if isinstance(devices, tf.distribute.MultiWorkerMirroredStrategy):
-        # Keras 3's fit() cannot consume MultiWorkerMirroredStrategy's distributed batches
-        # (keras-team/keras#20585); a custom loop for that case is still to be written.
-        raise ValueError("--strategy=multi_worker is not supported yet: Keras 3 fit() fails under "
-                         "MultiWorkerMirroredStrategy (keras-team/keras#20585); use mirrored or "
-                         "one machine")
+    multi_worker = isinstance(devices, tf.distribute.MultiWorkerMirroredStrategy)
+    if multi_worker:
+        _prepare_run_dir_on_every_worker(devices, run_dir, config, flagfile_text, overwrite)
+        resuming = False
+    else:
+        resuming = prepare_run_dir(run_dir, config, flagfile_text, overwrite)
+    distribute.set_mixed_precision(mixed_precision)
     keras.utils.set_random_seed(config.seed)
     langs = list(config.langs)
     train_examples = task.load_examples(config, langs, "train")
@@ -254,15 +270,19 @@ def train(config: task.ExperimentConfig, run_dir: str, *, flagfile_text: str,
                  Validator(run_dir, models.inspect, validation_examples, resources,
                            config.threshold),
                  keras.callbacks.TensorBoard(os.path.join(run_dir, "tensorboard"))]
-    if step and epoch < config.epochs:
-        # Finish the interrupted epoch first, then go on with whole epochs.
-        checkpointer.start_at(step)
-        model.fit(train_batches, initial_epoch=epoch, epochs=epoch + 1,
-                  steps_per_epoch=steps - step, callbacks=callbacks, verbose=verbose)
-        epoch += 1
-    if epoch < config.epochs:
-        model.fit(train_batches, initial_epoch=epoch, epochs=config.epochs,
-                  steps_per_epoch=steps, callbacks=callbacks, verbose=verbose)
+    if multi_worker:
+        loop.fit(model, train_batches, devices, epochs=config.epochs, steps_per_epoch=steps,
+                 callbacks=callbacks, verbose=verbose)
+    else:
+        if step and epoch < config.epochs:
+            # Finish the interrupted epoch first, then go on with whole epochs.
+            checkpointer.start_at(step)
+            model.fit(train_batches, initial_epoch=epoch, epochs=epoch + 1,
+                      steps_per_epoch=steps - step, callbacks=callbacks, verbose=verbose)
+            epoch += 1
+        if epoch < config.epochs:
+            model.fit(train_batches, initial_epoch=epoch, epochs=config.epochs,
+                      steps_per_epoch=steps, callbacks=callbacks, verbose=verbose)
 
     models.inspect.load_weights(os.path.join(run_dir, BEST_WEIGHTS))
     results = {}

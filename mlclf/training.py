@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from mlclf import data, distribute, evaluation, export, loop, losses, task
+from mlclf import data, distribute, evaluation, export, loop, losses, projector, task
 
 LATEST_DIR = os.path.join("checkpoints", "latest")
 BEST_WEIGHTS = os.path.join("checkpoints", "best.weights.h5")
@@ -289,11 +289,15 @@ def train(config: task.ExperimentConfig, run_dir: str, *, flagfile_text: str,
     for split, examples in (("validation", validation_examples),
                             ("test", task.load_examples(config, langs, "test"))):
         task.check_labels(examples, resources.label_space, split, config.dataset)
-        scored = {lang: evaluation.score_language(models.inspect, ex, lang, resources)
+        scored = {lang: evaluation.score_language(models.inspect, ex, lang, resources,
+                                                  with_extras=split == "validation")
                   for lang, ex in examples.items()}
         results[split] = evaluation.metric_table(scored, config.threshold,
                                                  resources.at_least_one)
         print(f"\n{split}:\n{evaluation.format_table(results[split])}", flush=True)
+        if split == "validation":  # the best model's document space, for TensorBoard
+            projector.write_document_vectors(os.path.join(run_dir, "tensorboard"), scored,
+                                             resources.label_space)
     with open(os.path.join(run_dir, "metrics.json"), "w", encoding="utf-8") as f:
         json.dump(results, f, indent=2)
     if chief:

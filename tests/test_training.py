@@ -42,6 +42,14 @@ def test_training_writes_the_run_directory_and_learns(tiny_corpus, tmp_path):
     assert results["test"]["en"]["num_docs"] == 24 and results["test"]["fr"]["num_docs"] == 16
     # The topic words make the task easy: the model must beat chance clearly.
     assert np.mean([row["micro_f1"] for row in results["test"].values()]) > 0.6
+    # TensorBoard's projector gets every validation document's vector, language and labels.
+    assert (run_dir / "tensorboard" / "projector_config.pbtxt").exists()
+    vectors = np.loadtxt(run_dir / "tensorboard" / "document_vectors.tsv", delimiter="\t")
+    with open(run_dir / "tensorboard" / "document_metadata.tsv", encoding="utf-8") as f:
+        metadata = [line.rstrip("\n").split("\t") for line in f][1:]
+    assert vectors.shape == (18 + 12, 16)  # 6 validation documents per label; hidden 16
+    assert [row[0] for row in metadata] == ["en"] * 18 + ["fr"] * 12
+    assert {row[1] for row in metadata} == {"sports", "health", "politics"}
 
 
 def test_same_seed_gives_the_same_run(tiny_corpus, tmp_path):

@@ -1,8 +1,10 @@
 """Training throughput of the multi-window CNN (NCE) against this machine's matmul ceiling.
 
-    python benchmarks/cnn_throughput.py                      # paper and CPU presets, plain vs XLA
+    python benchmarks/cnn_throughput.py                      # paper and CPU presets, all variants
     python benchmarks/cnn_throughput.py --presets=paper --steps=8
-    XLA_FLAGS=--xla_cpu_use_thunk_runtime=false python benchmarks/cnn_throughput.py
+    python benchmarks/cnn_throughput.py --presets=paper --variants=xla,bf16 --noencoder_only
+
+Results on the development machine: benchmarks/results/cnn_throughput.md.
 
 For each preset (flags/cnn_paper.cfg: batch 35, 1500 words, 512-d, 128 filters; flags/cnn_cpu.cfg)
 it prints:
@@ -10,11 +12,22 @@ it prints:
                multiply-adds (N positions x window x input channels x filters) x 2 FLOP x 3 (forward,
                gradient of the input, gradient of the weights); the output layer adds < 0.01%.
   docs/s       training documents per second: full NCE training steps (sampler, loss, Adam over
-               every weight, max-norm) on synthetic batches, for `plain` (TF ops; oneDNN on x86)
-               and `xla` (the encoder of the step XLA-compiled: CnnClassifier's default).
-  GFLOP/s      docs/s x FLOP/doc, and its fraction of the matmul ceiling.
+               every weight, max-norm) on synthetic batches, for the variants
+                 plain        TF ops only (oneDNN on x86), float32
+                 xla_encoder  the encoder of the step XLA-compiled (jit_update=False), float32
+                 xla          encoder and optimizer update XLA-compiled: CnnClassifier's default
+                 bf16         encoder_dtype="mixed_bfloat16": bfloat16 convolutions (oneDNN, AMX
+                              where the CPU has it), float32 weights, outputs and loss; opt-in
+  GFLOP/s      docs/s x FLOP/doc, and its fraction of the matmul ceiling (a float32 ceiling: the
+               bf16 row can exceed 100%).
+  docs/cpu-s   docs/s divided by the cores the process got (CPU time / wall time): what a step
+               costs in CPU time, steadier than docs/s when other processes share the cores.
   encoder      the XLA-compiled encoder's forward+backward alone (no sampler, loss or optimizer):
                how much of a step the rest costs.
+  update       seconds per step of the optimizer's update alone (Adam over every weight on one
+               step's gradients, max-norm), as TF ops and XLA-compiled.
+The vocabulary is the preset's --max_vocab (paper: ExperimentConfig's default, 100,000 words)
+plus the two reserved ids: Adam updates the whole [vocab, embed_dim] embedding every step.
 The matmul ceiling is measured here, in the same process: the best of several float32
 [4096 x 4096] @ [4096 x 4096] products (tf.matmul, all intra-op threads), before and after.
 
@@ -37,7 +50,15 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WINDOWS = (32, 16, (3, 4, 5))
 
 flags.DEFINE_list("presets", ["paper", "cpu"], "Presets: flags/cnn_<name>.cfg.")
-flags.DEFINE_list("variants", ["plain", "xla"], "plain: TF ops; xla: XLA-compiled encoder.")
+VARIANTS = {  # build_cnn arguments
+    "plain": dict(jit_encoder=False, jit_update=False),
+    "xla_encoder": dict(jit_encoder=True, jit_update=False),
+    "xla": dict(jit_encoder=True, jit_update=True),
+    "bf16": dict(encoder_dtype="mixed_bfloat16", jit_update=True),
+}
+flags.DEFINE_list("variants", list(VARIANTS), "Variants to time, from: " + ", ".join(VARIANTS))
+flags.DEFINE_integer("vocab_size", 0, "Vocabulary size (0: the preset's --max_vocab + 2).")
+flags.DEFINE_bool("update_only", True, "Also time the optimizer's update alone.")
 flags.DEFINE_integer("steps", 5, "Timed training steps per preset and variant (paper size; "
                      "the CPU preset times 20x as many).")
 flags.DEFINE_integer("warmup", 2, "Untimed steps first (tracing, XLA compilation).")
@@ -110,20 +131,20 @@ def synthetic_batch(preset, num_outputs, rng):
             {"labels": labels, "label_ids": label_ids.astype("int64")})
 
 
-def build(preset, jit_encoder):
+def build(preset, variant):
     keras.utils.set_random_seed(0)
     model = build_cnn(vocab_size=preset["vocab_size"], num_outputs=FLAGS.num_outputs,
                       embed_dim=preset["embed_dim"], num_filters=preset["num_filters"],
                       windows=WINDOWS, max_words=preset["max_words"], loss="nce",
                       num_sampled=preset["num_sampled"], num_true=preset["num_true"],
-                      jit_encoder=jit_encoder)
+                      **VARIANTS[variant])
     model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=False)
     return model
 
 
-def time_training(preset, jit_encoder, steps):
+def time_training(preset, variant, steps):
     """(docs/s, cores used) of full training steps."""
-    model = build(preset, jit_encoder)
+    model = build(preset, variant)
     batch = synthetic_batch(preset, FLAGS.num_outputs, np.random.default_rng(0))
     for _ in range(FLAGS.warmup):
         model.train_on_batch(*batch)
@@ -137,7 +158,7 @@ def time_training(preset, jit_encoder, steps):
 
 def time_encoder(preset, steps):
     """docs/s of the XLA-compiled encoder's forward+backward alone."""
-    model = build(preset, jit_encoder=True)
+    model = build(preset, "xla")
     encoder = model.encoder
 
     @tf.function(jit_compile=True)
@@ -158,6 +179,37 @@ def time_encoder(preset, steps):
     return steps * preset["batch_size"] / wall, cores
 
 
+def time_update(preset, steps):
+    """{"plain"|"xla": (seconds per update, cores used)} of the optimizer's update alone, on the
+    gradients of one training step (the embedding's and the sampled output rows' are sparse)."""
+    model = build(preset, "xla")
+    features, targets = synthetic_batch(preset, FLAGS.num_outputs, np.random.default_rng(0))
+    features = {"word_ids": tf.constant(features["word_ids"])}
+    targets = {"label_ids": tf.constant(targets["label_ids"])}
+
+    @tf.function
+    def gradients():
+        with tf.GradientTape() as tape:
+            loss = model._training_loss(features, targets)
+        return tape.gradient(loss, model.trainable_variables)
+
+    grads = gradients()
+    variables = model.trainable_variables
+    model.optimizer.build(variables)
+    results = {}
+    for name, jit in (("plain", False), ("xla", True)):
+        update = tf.function(lambda: model.optimizer.apply(grads, variables), jit_compile=jit,
+                             autograph=False)
+        update()
+        meter = CoreMeter().start()
+        for _ in range(steps):
+            update()
+        model.optimizer.iterations.numpy()  # the updates have finished
+        wall, cores = meter.stop()
+        results[name] = (wall / steps, cores)
+    return results
+
+
 def main(argv):
     del argv
     if FLAGS.intra_op_threads:
@@ -175,6 +227,8 @@ def main(argv):
     rows = []
     for name in FLAGS.presets:
         preset = read_preset(name)
+        if FLAGS.vocab_size:
+            preset["vocab_size"] = FLAGS.vocab_size
         flop = training_flop_per_doc(preset["max_words"], preset["embed_dim"],
                                      preset["num_filters"])
         steps = FLAGS.steps if name == "paper" else 20 * FLAGS.steps
@@ -182,14 +236,17 @@ def main(argv):
               f"{preset['embed_dim']}-d, {preset['num_filters']} filters, vocabulary "
               f"{preset['vocab_size']}, {FLAGS.num_outputs} outputs: "
               f"{flop / 1e9:.3f} GFLOP/doc/training step", flush=True)
-        timings = [(variant, *time_training(preset, variant == "xla", steps))
-                   for variant in FLAGS.variants]
-        if FLAGS.encoder_only:
-            timings.append(("encoder", *time_encoder(preset, steps)))
-        for variant, docs, cores in timings:
+        timings = []
+        for variant in FLAGS.variants + (["encoder"] if FLAGS.encoder_only else []):
+            docs, cores = (time_encoder(preset, steps) if variant == "encoder"
+                           else time_training(preset, variant, steps))
             rows.append((name, variant, docs, docs * flop / 1e9, cores))
-            print(f"  {variant:<8} {docs:9.2f} docs/s  {docs * flop / 1e9:7.1f} GFLOP/s  "
-                  f"({cores:.2f} cores used)", flush=True)
+            print(f"  {variant:<12} {docs:9.2f} docs/s  {docs * flop / 1e9:7.1f} GFLOP/s  "
+                  f"({cores:.2f} cores used; load {os.getloadavg()[0]:.2f})", flush=True)
+        if FLAGS.update_only:
+            for variant, (seconds, cores) in time_update(preset, steps).items():
+                print(f"  update {variant:<5} {seconds:7.3f} s/step of the optimizer alone "
+                      f"({cores:.2f} cores used)", flush=True)
     meter = CoreMeter().start()
     ceilings.append(matmul_gflops())
     _, cores = meter.stop()
@@ -197,10 +254,11 @@ def main(argv):
     print(f"\nmatmul ceiling again: {ceilings[1]:.0f} GFLOP/s ({cores:.2f} cores used); "
           f"fractions below use the best, {ceiling:.0f} GFLOP/s")
     print("load average (1/5/15 min) at end: %.2f %.2f %.2f" % os.getloadavg())
-    print(f"\n{'preset':<7}{'variant':<9}{'docs/s':>9}{'GFLOP/s':>9}{'of matmul':>11}{'cores':>7}")
+    print(f"\n{'preset':<7}{'variant':<13}{'docs/s':>9}{'GFLOP/s':>9}{'of matmul':>11}"
+          f"{'cores':>7}{'docs/cpu-s':>12}")
     for name, variant, docs, gflops, cores in rows:
-        print(f"{name:<7}{variant:<9}{docs:9.2f}{gflops:9.1f}{gflops / ceiling:11.0%}"
-              f"{cores:7.2f}")
+        print(f"{name:<7}{variant:<13}{docs:9.2f}{gflops:9.1f}{gflops / ceiling:11.0%}"
+              f"{cores:7.2f}{docs / cores:12.2f}")
 
 
 if __name__ == "__main__":

@@ -189,3 +189,68 @@ def test_xla_encoder_step_updates_the_weights_like_the_plain_step(loss):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
     assert max(np.abs(a - before).max() for a, before in zip(jit, initial)) > 1e-2
     assert models[0].get_config()["jit_encoder"] is True
+
+
+def _compiled_step_functions(model):
+    """Names of the XLA-compiled functions in the traced graph of one whole training step."""
+    features, targets = task(8)
+    model.compile(keras.optimizers.Adam(0.01))
+    model.optimizer.build(model.trainable_variables)
+    step = tf.function(model.train_step, autograph=False)
+    data = ({"word_ids": tf.constant(features["word_ids"])},
+            {name: tf.constant(value) for name, value in targets.items()})
+    graph = step.get_concrete_function(data).graph.as_graph_def()
+    return [fn.signature.name for fn in graph.library.function
+            if fn.attr["_XlaMustCompile"].b]
+
+
+def test_optimizer_update_is_compiled_unless_disabled():
+    names = _compiled_step_functions(build_cnn(**SMALL))
+    assert any("update" in name for name in names) and any("encode" in name for name in names)
+    names = _compiled_step_functions(build_cnn(**SMALL, jit_update=False))
+    assert not any("update" in name for name in names)
+
+
+@pytest.mark.parametrize("loss", ["nce", "sigmoid"])
+def test_xla_update_trains_like_the_plain_update(loss):
+    """Adam (with the sparse gradients of the embedding and of NCE's sampled output rows) and
+    max-norm, compiled or not: the same weights after several steps."""
+    class FixedNegatives(CnnClassifier):
+        def sample_negatives(self, label_ids):
+            sampled = tf.constant([1, 4, 6], tf.int64)
+            return (sampled, tf.fill(tf.shape(label_ids), 0.5), tf.fill([3], 0.5))
+
+    models = [FixedNegatives(**SMALL, loss=loss, dropout=0.0, jit_update=jit)
+              for jit in (True, False)]
+    kernel = models[0].classifier.kernel
+    kernel.assign(kernel.numpy() * 5.5 / np.linalg.norm(kernel.numpy(), axis=0))  # max-norm acts
+    models[1].set_weights(models[0].get_weights())
+    initial = models[0].get_weights()
+    for model in models:
+        model.compile(keras.optimizers.Adam(0.05))
+        model.fit(dataset(16, batch=8), epochs=3, verbose=0)
+    jit, plain = (model.get_weights() for model in models)
+    for before, a, b in zip(initial, jit, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    assert max(np.abs(a - before).max() for a, before in zip(jit, initial)) > 1e-2
+    assert np.all(np.linalg.norm(jit[-2], axis=0) <= 5.0 + 1e-4)
+    assert int(models[0].optimizer.iterations) == int(models[1].optimizer.iterations) == 6
+
+
+def test_bfloat16_encoder_keeps_float32_outputs_and_plain_ops():
+    model = build_cnn(**SMALL, encoder_dtype="mixed_bfloat16", dropout=0.0)
+    reference = build_cnn(**SMALL, dropout=0.0)
+    reference.set_weights(model.get_weights())
+    features, _ = task(8)
+    assert model.encoder.get_layer("conv0_window5").compute_dtype == "bfloat16"
+    assert all(w.dtype == "float32" for w in model.weights)
+    assert model.encoder(features["word_ids"]).dtype == "float32"
+    scores = model(features)
+    assert scores.dtype == "float32"
+    np.testing.assert_allclose(scores, reference(features), atol=2e-2)
+    # XLA's CPU convolutions are slow in bfloat16: the encoder runs as TF ops (oneDNN).
+    assert not any("encode" in name for name in _xla_functions(model))
+    model.compile(keras.optimizers.Adam(0.02))
+    history = model.fit(dataset(), epochs=12, verbose=0).history
+    assert np.mean(history["loss"][-3:]) < 0.8 * np.mean(history["loss"][:3])
+    assert model.get_config()["encoder_dtype"] == "mixed_bfloat16"

@@ -21,7 +21,8 @@ flags.DEFINE_integer("checkpoint_every", 200, "Save a resumable checkpoint every
 flags.DEFINE_enum("strategy", "auto", distribute.STRATEGIES,
                   "auto: all local GPUs (MirroredStrategy) if any, else one device; "
                   "multi_worker: the cluster in TF_CONFIG.")
-flags.DEFINE_bool("mixed_precision", False, "float16 compute (GPUs); float32 outputs and loss.")
+flags.DEFINE_bool("mixed_precision", False, "float16 compute with GPUs, bfloat16 without (CPUs "
+                  "with AMX/AVX512_BF16); float32 weights, outputs and loss.")
 cli.define_experiment_flags()
 FLAGS = flags.FLAGS
 

@@ -66,6 +66,15 @@ def worker_dir(run_dir: str) -> str:
     return tempfile.mkdtemp(prefix="mlclf_worker_")
 
 
+def mixed_precision_policy(enabled: bool) -> str:
+    """float16 compute with GPUs; without, bfloat16, which CPUs with AMX or AVX512_BF16 run
+    through oneDNN several times faster than float32 in convolutions (the CNN: 3x at paper size,
+    benchmarks/results/cnn_throughput.md), where float16 would be emulated and slow."""
+    if not enabled:
+        return "float32"
+    return "mixed_float16" if tf.config.list_logical_devices("GPU") else "mixed_bfloat16"
+
+
 def set_mixed_precision(enabled: bool) -> None:
-    """float16 compute on GPUs; models keep float32 outputs and losses (their last layers)."""
-    keras.mixed_precision.set_global_policy("mixed_float16" if enabled else "float32")
+    """Sets the global Keras policy; models keep float32 outputs and losses (their last layers)."""
+    keras.mixed_precision.set_global_policy(mixed_precision_policy(enabled))

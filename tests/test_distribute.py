@@ -14,6 +14,7 @@ import textwrap
 import time
 
 import pytest
+import tensorflow as tf
 
 from mlclf import distribute, evaluation, training
 
@@ -207,3 +208,9 @@ def test_multi_worker_train_py_on_two_local_workers(tiny_corpus, tmp_path):
     (_, chief), (_, other) = workers
     assert "cannot resume" in chief and "the chief cannot use" in other, _outputs(workers)
     assert "Traceback" not in chief + other, _outputs(workers)
+
+
+def test_mixed_precision_is_bfloat16_without_gpus_and_off_by_default():
+    assert distribute.mixed_precision_policy(False) == "float32"
+    expected = "mixed_float16" if tf.config.list_logical_devices("GPU") else "mixed_bfloat16"
+    assert distribute.mixed_precision_policy(True) == expected

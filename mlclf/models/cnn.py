@@ -117,7 +117,8 @@ class CnnClassifier(keras.Model):
                                             (*stacked, tuple(branches)), max_words,
                                             embedding_matrix, trainable_embeddings,
                                             dtype=encoder_dtype)
-        self.dropout = keras.layers.Dropout(dropout)
+        # float32 like the document vector and the output layer, whatever the global policy.
+        self.dropout = keras.layers.Dropout(dropout, dtype="float32")
         # Kernel [dim, classes]: axis=0 bounds each class's weight vector. Keras' optimizers
         # apply the constraint after every update, also in the custom train_step below.
         self.classifier = keras.layers.Dense(

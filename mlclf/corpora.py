@@ -13,7 +13,7 @@ import tensorflow_datasets as tfds
 from mlclf.errors import CorpusError
 
 __all__ = ["DATASETS", "SPLITS", "CorpusError", "available_languages", "load_split",
-           "prepared_dir", "split_sizes"]
+           "prepared_language", "read_split", "split_sizes"]
 
 DATASETS = ("masakhanews", "brighter", "sib200", "dw", "jsonl")
 SPLITS = ("train", "validation", "test")
@@ -36,29 +36,17 @@ def available_languages(dataset, manual_dir=None):
 
 def load_split(dataset, lang, split, *, data_dir, manual_dir=None):
     """A `tf.data.Dataset` of {id, lang, text, labels} for one language's split."""
-    if split not in SPLITS:
-        raise CorpusError(f"unknown split {split!r}; splits are {', '.join(SPLITS)}")
-    builder = _prepared_builder(dataset, lang, data_dir, manual_dir)
-    if split not in builder.info.splits:
-        raise CorpusError(f"{dataset} {lang} has no {split} split; it has "
-                          f"{', '.join(builder.info.splits)}")
-    return builder.as_dataset(split=split)
+    _check_split(split)  # before building anything
+    return read_split(prepared_language(dataset, lang, data_dir=data_dir,
+                                        manual_dir=manual_dir), split)
 
 
-def prepared_dir(dataset, lang, *, data_dir, manual_dir=None) -> str:
-    """The folder TFDS prepared the language into: derived data (token caches) goes inside it,
-    so that it goes when TFDS rebuilds the language."""
-    return os.fspath(_prepared_builder(dataset, lang, data_dir, manual_dir).data_path)
+def prepared_language(dataset, lang, *, data_dir, manual_dir=None):
+    """The language's TFDS builder, prepared in `data_dir` unless it already is.
 
-
-def split_sizes(dataset, lang, *, data_dir, manual_dir=None):
-    """{split: number of documents} for the splits the language has."""
-    splits = _prepared_builder(dataset, lang, data_dir, manual_dir).info.splits
-    return {split: splits[split].num_examples for split in SPLITS if split in splits}
-
-
-def _prepared_builder(dataset, lang, data_dir, manual_dir):
-    """The language's builder, prepared in `data_dir` unless it already is."""
+    Read its splits with `read_split`. Data derived from the corpus (token caches) goes inside
+    its `data_path`, so that it goes when TFDS rebuilds the language.
+    """
     cls = builder_class(dataset)
     root = None if manual_dir is None else cls.corpus_root(manual_dir)
     builder = cls(config=cls.config_for(lang), data_dir=_source_data_dir(dataset, data_dir, root))
@@ -77,6 +65,26 @@ def _prepared_builder(dataset, lang, data_dir, manual_dir):
             raise
         raise error from None
     return builder
+
+
+def read_split(builder, split):
+    """One split of a `prepared_language`, with a clear error for a split it lacks."""
+    _check_split(split)
+    if split not in builder.info.splits:
+        raise CorpusError(f"{builder.name} {builder.builder_config.name} has no {split} split; "
+                          f"it has {', '.join(builder.info.splits)}")
+    return builder.as_dataset(split=split)
+
+
+def _check_split(split):
+    if split not in SPLITS:
+        raise CorpusError(f"unknown split {split!r}; splits are {', '.join(SPLITS)}")
+
+
+def split_sizes(dataset, lang, *, data_dir, manual_dir=None):
+    """{split: number of documents} for the splits the language has."""
+    splits = prepared_language(dataset, lang, data_dir=data_dir, manual_dir=manual_dir).info.splits
+    return {split: splits[split].num_examples for split in SPLITS if split in splits}
 
 
 def _source_data_dir(dataset, data_dir, root):

@@ -130,13 +130,13 @@ def load_examples(config: ExperimentConfig, langs, split: str) -> dict:
     mode = "hierarchical" if config.hierarchical else "flat"
     examples = {}
     for lang in langs:
-        raw = corpora.load_split(config.dataset, lang, split, data_dir=data_dir,
-                                 manual_dir=config.manual_dir)
-        folder = corpora.prepared_dir(config.dataset, lang, data_dir=data_dir,
-                                      manual_dir=config.manual_dir)
+        # One builder for both: for a jsonl corpus, finding it hashes the user's files.
+        prepared = corpora.prepared_language(config.dataset, lang, data_dir=data_dir,
+                                             manual_dir=config.manual_dir)
         examples[lang] = data.cache_tokens(
-            raw, config.hierarchical,
-            os.path.join(folder, "mlclf_tokens", f"{split}-{mode}-{text.fingerprint()}"))
+            corpora.read_split(prepared, split), config.hierarchical,
+            os.path.join(os.fspath(prepared.data_path), "mlclf_tokens",
+                         f"{split}-{mode}-{text.fingerprint()}"))
     return examples
 
 

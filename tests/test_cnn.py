@@ -254,3 +254,20 @@ def test_bfloat16_encoder_keeps_float32_outputs_and_plain_ops():
     history = model.fit(dataset(), epochs=12, verbose=0).history
     assert np.mean(history["loss"][-3:]) < 0.8 * np.mean(history["loss"][:3])
     assert model.get_config()["encoder_dtype"] == "mixed_bfloat16"
+
+
+@pytest.mark.parametrize("loss", ["nce", "sigmoid"])
+def test_global_bfloat16_policy_trains_with_float32_inputs_to_the_loss(loss):
+    # train.py --mixed_precision without a GPU sets this policy for the whole model: dropout and
+    # the output layer must stay float32, or NCE mixes bfloat16 inputs with float32 weights.
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = build_cnn(**SMALL, loss=loss, dropout=0.5)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert model.encoder.get_layer("conv0_window5").compute_dtype == "bfloat16"
+    assert model.dropout.compute_dtype == model.classifier.compute_dtype == "float32"
+    model.compile(keras.optimizers.Adam(0.02))
+    history = model.fit(dataset(), epochs=12, verbose=0).history
+    assert np.all(np.isfinite(history["loss"]))
+    assert np.mean(history["loss"][-3:]) < 0.8 * np.mean(history["loss"][:3])

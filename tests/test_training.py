@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from mlclf import task, training
+from mlclf import task, text, training
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -50,6 +50,12 @@ def test_training_writes_the_run_directory_and_learns(tiny_corpus, tmp_path):
     assert vectors.shape == (18 + 12, 16)  # 6 validation documents per label; hidden 16
     assert [row[0] for row in metadata] == ["en"] * 18 + ["fr"] * 12
     assert {row[1] for row in metadata} == {"sports", "health", "politics"}
+    # Each split was tokenised once, into the cache beside the prepared corpus.
+    # (<lang>/<version>/mlclf_tokens/<split>-<mode>-<tokeniser>)
+    caches = sorted((path.parts[-4], path.name)
+                    for path in (tmp_path / "tfds").glob("**/mlclf_tokens/*"))
+    assert caches == [(lang, f"{split}-hierarchical-{text.fingerprint()}")
+                      for lang in ("en", "fr") for split in ("test", "train", "validation")]
 
 
 def test_same_seed_gives_the_same_run(tiny_corpus, tmp_path):

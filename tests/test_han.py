@@ -120,13 +120,15 @@ def test_a_document_scores_the_same_alone_or_batched_with_other_languages(name, 
     assert not np.allclose(other, batched["document"][:1])
 
 
-@pytest.mark.parametrize("name,encoder", [("mhan_enc", "gru"), ("mhan_att", "dense")])
-def test_save_and_load_give_identical_outputs(tmp_path, name, encoder):
-    models = build(name, encoder=encoder, num_subword_buckets=7)
+@pytest.mark.parametrize("name,encoder,buckets", [("mhan_enc", "gru", 7), ("mhan_att", "dense", 7),
+                                                  ("mhan_att", "dense", 0)])
+def test_save_and_load_give_identical_outputs(tmp_path, name, encoder, buckets):
+    models = build(name, encoder=encoder, num_subword_buckets=buckets)
     ids = documents()
-    inputs = {**features(ids, [1, 0, 2, 1]),
-              "subword_ids": np.where(ids[..., None] > 0, ids[..., None] % 7 + 1, 0)
-              .repeat(2, -1).astype("int32")}
+    inputs = features(ids, [1, 0, 2, 1])
+    if buckets:
+        inputs["subword_ids"] = (np.where(ids[..., None] > 0, ids[..., None] % 7 + 1, 0)
+                                 .repeat(2, -1).astype("int32"))
     for model in models:
         path = tmp_path / f"{model.name}.keras"
         model.save(path)
@@ -147,24 +149,66 @@ def test_frozen_pretrained_embeddings():
     np.testing.assert_array_equal(embedding.numpy(), matrix)
 
 
-@pytest.mark.parametrize("encoder", ["dense", "gru"])
-def test_only_recurrent_models_opt_out_of_xla(encoder):
-    """cuDNN GRUs do not compile with XLA, which Keras enables by default on GPUs."""
-    model = build("mhan_att", encoder=encoder).train
+@pytest.mark.parametrize("encoder,by_word_type", [("dense", False), ("dense", True),
+                                                   ("gru", False)])
+def test_only_the_per_slot_dense_form_compiles_whole_steps(encoder, by_word_type):
+    """cuDNN GRUs do not compile with XLA, which Keras enables by default on GPUs; the word-type
+    level has data-dependent shapes."""
+    model = build("mhan_att", encoder=encoder, by_word_type=by_word_type).train
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.compile("adam", masked_binary_crossentropy, jit_compile=True)
-    assert model.jit_compile is (encoder == "dense")
-    assert any("jit_compile" in str(w.message) for w in caught) is (encoder == "gru")
+    compiles = encoder == "dense" and not by_word_type
+    assert model.jit_compile is compiles
+    assert any("jit_compile" in str(w.message) for w in caught) is not compiles
+
+
+@pytest.mark.parametrize("name", ["han", "hnn", "mhan_enc", "mhan_att", "mhan_both"])
+def test_word_type_level_equals_the_per_slot_form(name):
+    """Outputs and gradients of the default word-type level (once per distinct word and
+    language) equal those of the per-slot form, with repeated words within and across
+    documents and languages, padded words and sentences, and a document of padding only."""
+    ids = documents(batch=6)
+    ids[2] = ids[0]  # the same words in another language (or the same one, monolingual)
+    ids[4] = 0       # nothing but padding
+    langs = [0, 1, 2, 0, 1, 2] if name.startswith("mhan") else [0] * 6
+    by_type, per_slot = build(name), build(name, by_word_type=False)
+    per_slot.train.set_weights(by_type.train.get_weights())
+    weights = np.arange(6, dtype="float32")
+
+    def outputs_and_gradients(models):
+        with tf.GradientTape() as tape:
+            out = models.inspect(features(ids, langs))
+            loss = tf.reduce_sum(out["scores"] * weights)
+        gradients = tape.gradient(loss, models.train.trainable_variables)
+        return out, [tf.convert_to_tensor(g).numpy() for g in gradients]
+
+    (out, gradients), (expected, expected_gradients) = map(outputs_and_gradients,
+                                                           (by_type, per_slot))
+    assert not by_type.train.get_layer("document_encoder").supports_jit
+    for key in expected:
+        np.testing.assert_allclose(out[key], expected[key], rtol=1e-5, atol=1e-7)
+    assert np.all(out["word_attention"][4] == 0) and np.all(out["word_attention"][ids == 0] == 0)
+    for actual, wanted in zip(gradients, expected_gradients):
+        np.testing.assert_allclose(actual, wanted, rtol=1e-4, atol=1e-6)
+    assert max(np.abs(g).max() for g in gradients) > 1e-3
+
+
+def test_word_type_level_takes_a_batch_without_real_words():
+    models = build("mhan_att")
+    out = models.inspect(features(np.zeros((2, K, T), "int32"), [0, 1]))
+    assert np.all(out["word_attention"].numpy() == 0)
+    assert np.all(out["sentence_attention"].numpy() == 0)
+    assert np.all(out["document"].numpy() == 0) and np.all(np.isfinite(out["scores"]))
 
 
 @pytest.mark.parametrize("name", ["mhan_att", "mhan_enc"])
 @pytest.mark.parametrize("encoder", ["dense", "gru"])
 def test_per_language_parts_have_static_shapes_unless_recurrent(name, encoder):
-    """Stacked per-language weights keep every shape static, so XLA compiles a step once
-    whatever the batch's mix of languages; only per-language GRUs route through
-    tf.dynamic_partition (data-dependent group sizes)."""
-    model = build(name, encoder=encoder).train
+    """Stacked per-language weights keep every shape of the per-slot form static, so XLA
+    compiles a step once whatever the batch's mix of languages; only per-language GRUs route
+    through tf.dynamic_partition (data-dependent group sizes)."""
+    model = build(name, encoder=encoder, by_word_type=False).train
     specs = {"word_ids": tf.TensorSpec([None, K, T], tf.int32),
              "lang_id": tf.TensorSpec([None], tf.int32)}
     graph = tf.function(model).get_concrete_function(specs).graph
@@ -173,7 +217,7 @@ def test_per_language_parts_have_static_shapes_unless_recurrent(name, encoder):
 
 
 def test_per_language_routing_trains_under_xla():
-    models = build("mhan_att")
+    models = build("mhan_att", by_word_type=False)
     models.train.compile("adam", masked_binary_crossentropy, jit_compile=True)
     labels = np.where(np.arange(6) < 2, 1.0, -1.0)[None].repeat(4, 0).astype("float32")
     history = models.train.fit(features(documents(), [0, 2, 2, 0]), labels,  # no language 1
@@ -200,6 +244,6 @@ def test_training_lowers_the_loss_on_a_separable_task():
             labels[i, 2 * lang + j] = float(present)
     models = build("mhan_enc")
     models.train.compile(keras.optimizers.Adam(0.02), masked_binary_crossentropy)
-    history = models.train.fit(features(ids, langs), labels, batch_size=16, epochs=15,
+    history = models.train.fit(features(ids, langs), labels, batch_size=16, epochs=30,
                                verbose=0).history["loss"]
-    assert history[-1] < 0.6 * history[0]  # seeds 0-4: ratios 0.25-0.43
+    assert history[-1] < 0.6 * history[0]  # seeds 0-4: ratios 0.02-0.41

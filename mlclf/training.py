@@ -18,7 +18,8 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from mlclf import data, distribute, evaluation, export, loop, losses, projector, task
+from mlclf import (data, distribute, evaluation, export, loop, losses, optimizers, projector,
+                   task)
 
 LATEST_DIR = os.path.join("checkpoints", "latest")
 BEST_WEIGHTS = os.path.join("checkpoints", "best.weights.h5")
@@ -168,16 +169,19 @@ def _targets_for(config):
 def compile_model(config: task.ExperimentConfig, model) -> None:
     """Adam on the model's loss; the hierarchical models train XLA-compiled where they can.
 
-    XLA fuses the attention's elementwise work, and every shape is static, so a step compiles
-    once. Keras decides whether the model can (every layer's `supports_jit`: not with GRU
-    encoders, whose cuDNN kernels do not compile; not with op determinism enabled) and falls
-    back to plain graphs otherwise, a fallback expected here, so not worth a warning. XLA stays
-    off under a multi-replica strategy, as with Keras' own jit_compile="auto".
+    Keras decides whether the whole step can compile (every layer's `supports_jit`: not with
+    the default word-type level of Dense encoders, whose shapes depend on the batch, nor with
+    GRU encoders, whose cuDNN kernels do not compile; not with op determinism enabled) and
+    falls back to plain graphs otherwise, a fallback expected here, so not worth a warning.
+    Either way Adam's update runs XLA-compiled (optimizers.CompiledAdam). XLA stays off under
+    a multi-replica strategy, as with Keras' own jit_compile="auto". The CNN compiles its
+    encoder and update itself (models/cnn.py).
     """
-    optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
     if config.model == "cnn":
-        model.compile(optimizer=optimizer, jit_compile=False)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
+                      jit_compile=False)
         return
+    optimizer = optimizers.CompiledAdam(learning_rate=config.learning_rate)
     single_replica = tf.distribute.get_strategy().num_replicas_in_sync == 1
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Model doesn't support `jit_compile=True`")

@@ -151,16 +151,22 @@ def test_unknown_language_is_a_clear_command_error(tiny_corpus, tmp_path):
     assert "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize("model,encoder,xla", [("mhan_att", "dense", True), ("han", "dense", True),
-                                               ("mhan_att", "gru", False)])
-def test_hierarchical_models_train_with_xla_where_they_can(model, encoder, xla):
+@pytest.mark.parametrize("model,encoder,by_word_type,xla", [
+    ("mhan_att", "dense", False, True), ("nn", "dense", True, True),
+    ("han", "dense", True, False), ("mhan_att", "gru", True, False)])
+def test_hierarchical_models_train_with_xla_where_they_can(model, encoder, by_word_type, xla):
+    """Whole steps XLA-compiled where every shape is static (the per-slot form, nn), not for
+    the word-type level or GRUs; the Adam update compiled in every case."""
     import warnings
     from types import SimpleNamespace
+    from mlclf import optimizers
     from mlclf.models import han
     built = han.build_model(model, num_languages=2 if model.startswith("mhan") else 1,
                             vocab_size=20, embed_dim=4, num_outputs=3, encoder=encoder,
-                            hidden=4, max_sentences=2, max_words=3).train
+                            hidden=4, max_sentences=2, max_words=3,
+                            by_word_type=by_word_type).train
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "doesn't support jit_compile" warning either
         training.compile_model(SimpleNamespace(model=model, learning_rate=0.01), built)
     assert built.jit_compile is xla
+    assert isinstance(built.optimizer, optimizers.CompiledAdam)

@@ -40,6 +40,7 @@ from typing import NamedTuple
 import keras
 import tensorflow as tf
 
+from mlclf import optimizers
 from mlclf.losses import masked_binary_crossentropy
 from mlclf.models.layers import ZeroPadPositions, register
 
@@ -189,22 +190,15 @@ class CnnClassifier(keras.Model):
 
     def _apply_gradients(self, gradients):
         """The optimizer's update (Adam over every weight, then max-norm): with `jit_update`,
-        outside any tf.distribute strategy and while a step is being traced, as one
-        XLA-compiled function, which fuses the elementwise ops of the dense update of the
-        [vocab, embed_dim] embedding and its two moments (plain TF ops make a pass over them
-        per op). Under a strategy the update stays plain: it all-reduces across replicas."""
+        one XLA-compiled function (optimizers.apply_compiled), which fuses the elementwise ops
+        of the dense update of the [vocab, embed_dim] embedding and its two moments (plain TF
+        ops make a pass over them per op); plain under a tf.distribute strategy, where the
+        update all-reduces across replicas."""
         variables = self.trainable_variables
-        if (not self.hyperparameters["jit_update"] or tf.distribute.has_strategy()
-                or tf.executing_eagerly()):
+        if self.hyperparameters["jit_update"]:
+            optimizers.apply_compiled(self.optimizer.apply, self.optimizer, gradients, variables)
+        else:
             self.optimizer.apply_gradients(zip(gradients, variables))
-            return
-        if not self.optimizer.built:  # no variables can be created in the compiled function
-            self.optimizer.build(variables)
-
-        def update(gradients):
-            self.optimizer.apply(gradients, variables)
-
-        tf.function(update, jit_compile=True, autograph=False)(gradients)
 
     def test_step(self, data):
         features, targets, _ = keras.utils.unpack_x_y_sample_weight(data)

@@ -46,6 +46,7 @@ class CompiledAdam(keras.optimizers.Adam):
     def apply(self, grads, trainable_variables=None):
         if trainable_variables is None and not self.built:
             return super().apply(grads)  # Keras' error: build first, or pass the variables
-        variables = self._trainable_variables if trainable_variables is None else trainable_variables
+        variables = (self._trainable_variables if trainable_variables is None
+                     else trainable_variables)
         return apply_compiled(super().apply, self, list(grads), list(variables),
                               densify_sparse=True)

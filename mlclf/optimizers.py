@@ -1,47 +1,68 @@
 """Adam with its update XLA-compiled: the same arithmetic as keras.optimizers.Adam, fused.
 
 Adam's update of a `[vocab, dim]` embedding is a dozen elementwise passes over the variable,
-its two moments and the densified gradient; as plain TF ops each pass is its own kernel with
-its own temporaries. Compiled as one XLA function they fuse into a few loops: on the 2-core
-development CPU, an MHAN step on MasakhaNEWS (vocabulary 100,002 x 40) spends ~11 ms of CPU
-in the update instead of ~24 (benchmarks/results/train_throughput.md), and the paper-size CNN
-(vocabulary x 512) 0.27 s instead of 0.50 (cnn_throughput.md).
+its two moments and the gradient; as plain TF ops each pass is its own kernel with its own
+temporaries. Compiled as one XLA function they fuse into a few loops: on the 2-core
+development CPU, the update of a MasakhaNEWS MHAN's 100,002 x 40 embedding from a batch's
+7,500 word types takes 8.5 ms instead of 16.7 (benchmarks/results/train_throughput.md), and
+the paper-size CNN's (vocabulary x 512) 0.27 s instead of 0.50 (cnn_throughput.md).
 """
 import keras
 import tensorflow as tf
 
 
-def apply_compiled(apply, optimizer, gradients, variables, densify_sparse=False):
+def apply_compiled(apply, optimizer, gradients, variables, sparse_rows_vary=False):
     """Runs `apply(gradients, variables)` (an optimizer's update) as one XLA-compiled function
     while a training step is being traced.
 
     Plain ops where that cannot or should not happen: eagerly (nothing to compile), and under
-    a tf.distribute strategy (the update all-reduces across replicas). `densify_sparse`: make
-    sparse gradients (tf.IndexedSlices) dense first, for models whose sparse gradients change
-    row count from step to step (an embedding read once per distinct word of the batch), for
-    which XLA would compile again at every new count; leave it off where the count is fixed by
-    the batch shape (an embedding read at every position).
+    a tf.distribute strategy (the update all-reduces across replicas). `sparse_rows_vary`: for
+    models whose sparse gradients (tf.IndexedSlices) change row count from step to step (an
+    embedding read once per distinct word of the batch), for which XLA would compile again at
+    every new count: their rows are padded to the next power of two (a few counts in all;
+    padding rows point past the variable, and XLA's scatter skips them) and made dense inside
+    the compiled function, where the scatter feeds the fused update directly instead of a
+    dense gradient being built with plain ops, then read. Leave it off where the count is
+    fixed by the batch shape (an embedding read at every position).
     """
     if tf.executing_eagerly() or tf.distribute.has_strategy():
         return apply(gradients, variables)
     if not optimizer.built:  # no variables can be created in the compiled function
         optimizer.build(variables)
-    if densify_sparse:
-        gradients = [tf.convert_to_tensor(gradient) if isinstance(gradient, tf.IndexedSlices)
-                     else gradient for gradient in gradients]
+    if sparse_rows_vary:
+        gradients = [_padded_to_power_of_two(gradient, variable.shape[0])
+                     if isinstance(gradient, tf.IndexedSlices) else gradient
+                     for gradient, variable in zip(gradients, variables)]
 
     def update(gradients):
+        if sparse_rows_vary:  # repeated rows summed, as in the true gradient
+            gradients = [tf.scatter_nd(gradient.indices[:, None], gradient.values,
+                                       tf.shape(variable))
+                         if isinstance(gradient, tf.IndexedSlices) else gradient
+                         for gradient, variable in zip(gradients, variables)]
         apply(gradients, variables)
 
     # A new function per trace of the step: nothing extra is tracked or saved.
     tf.function(update, jit_compile=True, autograph=False)(gradients)
 
 
+def _padded_to_power_of_two(gradient, num_rows):
+    """IndexedSlices with its row count padded to the next power of two: row id `num_rows`
+    (past the variable), zero values."""
+    count = tf.shape(gradient.indices)[0]
+    log2 = tf.math.log(tf.cast(tf.maximum(count, 1), tf.float32)) / tf.math.log(2.0)
+    padding = tf.cast(tf.pow(2.0, tf.math.ceil(log2 - 1e-4)), tf.int32) - count  # 2**k exact
+    return tf.IndexedSlices(
+        tf.pad(gradient.values, [[0, padding]] + [[0, 0]] * (gradient.values.shape.rank - 1)),
+        tf.pad(gradient.indices, [[0, padding]], constant_values=num_rows),
+        gradient.dense_shape)
+
+
 @keras.saving.register_keras_serializable(package="mlclf")
 class CompiledAdam(keras.optimizers.Adam):
-    """keras.optimizers.Adam whose `apply` runs XLA-compiled (apply_compiled), sparse gradients
-    densified first (the hierarchical models' embedding gradients have one row per distinct
-    word of the batch)."""
+    """keras.optimizers.Adam whose `apply` runs XLA-compiled (apply_compiled), for sparse
+    gradients whose row count varies (the hierarchical models' embedding gradients have one
+    row per distinct word of the batch)."""
 
     def apply(self, grads, trainable_variables=None):
         if trainable_variables is None and not self.built:
@@ -49,4 +70,4 @@ class CompiledAdam(keras.optimizers.Adam):
         variables = (self._trainable_variables if trainable_variables is None
                      else trainable_variables)
         return apply_compiled(super().apply, self, list(grads), list(variables),
-                              densify_sparse=True)
+                              sparse_rows_vary=True)

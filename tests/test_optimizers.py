@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mlclf.optimizers import CompiledAdam
+from mlclf.optimizers import CompiledAdam, _padded_to_power_of_two
 
 
 def _variables():
@@ -34,8 +34,9 @@ def _train(optimizer, variables, steps=3, dense=False):
 
 
 def test_compiled_adam_updates_like_adam_on_the_dense_gradient():
-    """Sparse gradients of a new row count at every step (no recompilation error), repeated
-    rows summed first as in the true gradient. (Keras' own Adam squares the repeated rows
+    """Sparse gradients of a new row count at every step (3, 4, 5 rows, padded to 4, 4, 8 with
+    rows past the variable: no recompilation error, padding changes nothing), repeated rows
+    summed first as in the true gradient. (Keras' own Adam squares the repeated rows
     separately: the reference here is Adam on the densified gradient.)"""
     initial = [v.numpy() for v in _variables()]
     compiled = _train(CompiledAdam(0.1), _variables())
@@ -63,3 +64,13 @@ def test_compiled_adam_applies_eagerly_and_counts_iterations():
     optimizer.apply(_gradients(0), variables)  # eager: plain ops, nothing to compile
     _train(optimizer, variables, steps=2)
     assert int(optimizer.iterations) == 3
+
+
+def test_sparse_rows_are_padded_to_the_next_power_of_two_past_the_variable():
+    for count, padded in [(1, 1), (3, 4), (4, 4), (5, 8), (1024, 1024), (1025, 2048)]:
+        gradient = tf.IndexedSlices(tf.ones([count, 2]), tf.range(count), tf.constant([9, 2]))
+        result = _padded_to_power_of_two(gradient, num_rows=9)
+        assert result.indices.shape == (padded,) and result.values.shape == (padded, 2)
+        np.testing.assert_array_equal(result.indices[count:], 9)
+        np.testing.assert_array_equal(result.values[count:], 0)
+        np.testing.assert_array_equal(result.indices[:count], np.arange(count))

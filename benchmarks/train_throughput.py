@@ -20,10 +20,11 @@ on two kinds of batches:
 Each figure is the median of --repeats runs of --steps steps, the forms taking turns (the
 speed of this shared machine drifts by 10-20 % over minutes), with the range and the load
 average beside it. Timing starts after one pass over the batches, once every shape the
-update compiles for (optimizers.apply_compiled) has been compiled: the steady state of a run. With GRU encoders every form runs per
-slot (the word-type level needs Dense encoders). It also times one Adam update of a
-MasakhaNEWS-sized embedding from a gradient with the rows of one batch, plain and compiled. The last form runs `flags/quick_cpu.cfg`
-on MasakhaNEWS through train.py's own code path and prints its wall time and peak memory.
+update compiles for (optimizers.apply_compiled) has been compiled: the steady state of a run.
+With GRU encoders every form runs per slot (the word-type level needs Dense encoders). It
+also times one Adam update of a MasakhaNEWS-sized embedding from a gradient with the rows of
+one batch, plain and compiled. The last form runs `flags/quick_cpu.cfg` on MasakhaNEWS
+through train.py's own code path and prints its wall time and peak memory.
 """
 import os
 import resource

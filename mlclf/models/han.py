@@ -27,9 +27,9 @@ word and its document's language, so by default (`by_word_type`) the word level 
 distinct (word, language) of the batch and only the softmax and the weighted sums run per
 real word; padding costs nothing. On MasakhaNEWS 30x30 batches that is ~7,500 rows instead of
 57,600 slots, and with optimizers.CompiledAdam the step trains ~2.5x faster than the per-slot
-form compiled with XLA (benchmarks/results/train_throughput.md). Its shapes depend on the batch, so such a model
-trains without whole-step XLA; `by_word_type=False` gives the per-slot, XLA-compilable form
-(the same function: tests check that outputs and gradients agree).
+form compiled with XLA (benchmarks/results/train_throughput.md). Its shapes depend on the
+batch, so such a model trains without whole-step XLA; `by_word_type=False` gives the per-slot,
+XLA-compilable form (the same function: tests check that outputs and gradients agree).
 """
 from typing import NamedTuple
 

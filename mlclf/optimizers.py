@@ -50,8 +50,12 @@ def _padded_to_power_of_two(gradient, num_rows):
     """IndexedSlices with its row count padded to the next power of two: row id `num_rows`
     (past the variable), zero values."""
     count = tf.shape(gradient.indices)[0]
-    log2 = tf.math.log(tf.cast(tf.maximum(count, 1), tf.float32)) / tf.math.log(2.0)
-    padding = tf.cast(tf.pow(2.0, tf.math.ceil(log2 - 1e-4)), tf.int32) - count  # 2**k exact
+    # Exact in integers (a float log2 is off by one just past large powers of two): copy the
+    # highest set bit of count - 1 into every lower bit, then add one.
+    highest = tf.maximum(count, 1) - 1
+    for shift in (1, 2, 4, 8, 16):
+        highest = tf.bitwise.bitwise_or(highest, tf.bitwise.right_shift(highest, shift))
+    padding = highest + 1 - count
     return tf.IndexedSlices(
         tf.pad(gradient.values, [[0, padding]] + [[0, 0]] * (gradient.values.shape.rank - 1)),
         tf.pad(gradient.indices, [[0, padding]], constant_values=num_rows),

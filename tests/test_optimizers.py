@@ -67,7 +67,8 @@ def test_compiled_adam_applies_eagerly_and_counts_iterations():
 
 
 def test_sparse_rows_are_padded_to_the_next_power_of_two_past_the_variable():
-    for count, padded in [(1, 1), (3, 4), (4, 4), (5, 8), (1024, 1024), (1025, 2048)]:
+    for count, padded in [(1, 1), (2, 2), (3, 4), (4, 4), (5, 8), (1024, 1024), (1025, 2048),
+                          (16_384, 16_384), (16_385, 32_768), (2**20 + 1, 2**21)]:
         gradient = tf.IndexedSlices(tf.ones([count, 2]), tf.range(count), tf.constant([9, 2]))
         result = _padded_to_power_of_two(gradient, num_rows=9)
         assert result.indices.shape == (padded,) and result.values.shape == (padded, 2)

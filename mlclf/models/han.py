@@ -259,9 +259,6 @@ def _weighted_sum_of_types(types, slot_weights, type_of_slot, sentence_of_slot):
     With its own gradient: automatic differentiation would return the types' gradient as a
     scatter-add over the slots in sentence order (an unsorted segment sum, ~3x slower than a
     sorted one); here it is a sorted segment sum over the slots in type order."""
-    by_type = tf.argsort(type_of_slot, stable=True)
-    type_sorted = tf.gather(type_of_slot, by_type)
-    sentence_by_type = tf.gather(sentence_of_slot, by_type)
 
     @tf.custom_gradient
     def weighted_sum(types, slot_weights):
@@ -271,9 +268,10 @@ def _weighted_sum_of_types(types, slot_weights, type_of_slot, sentence_of_slot):
         def gradient(upstream):
             upstream_of_slot = tf.gather(upstream, sentence_of_slot)
             d_weights = tf.reduce_sum(upstream_of_slot * slot_vectors, -1)
+            by_type = tf.argsort(type_of_slot, stable=True)  # only the gradient needs it
             d_types = tf.math.segment_sum(
-                tf.gather(upstream, sentence_by_type) * tf.gather(slot_weights, by_type)[:, None],
-                type_sorted)
+                tf.gather(upstream_of_slot * slot_weights[:, None], by_type),
+                tf.gather(type_of_slot, by_type))
             return d_types, d_weights
 
         return sums, gradient

@@ -14,7 +14,7 @@ three forms, in steady state (`model.fit` over in-memory batches, timed between 
   by type + compiled update   the same with optimizers.CompiledAdam: what train.py runs
 on two kinds of batches:
   synthetic      uniform random word ids over --vocab_size (every id as likely as any other: the
-                 worst case for the word-type level, which gains from repeated words), ~38 %
+                 worst case for the word-type level, which gains from repeated words), ~36 %
                  of the slots filled
   masakhanews    real training batches of all visible languages, mixed (--manual_dir)
 Each figure is the median of --repeats runs of --steps steps, the forms taking turns (the

@@ -14,7 +14,7 @@ from typing import Optional
 import tensorflow as tf
 
 from mlclf import corpora, data, embeddings as embeddings_lib, languages as languages_lib
-from mlclf import text, vocab as vocab_lib
+from mlclf import labels as labels_lib, text, vocab as vocab_lib
 
 HIERARCHICAL_MODELS = ("nn", "hnn", "han", "mhan_enc", "mhan_att", "mhan_both")
 MONOLINGUAL_MODELS = ("nn", "hnn", "han")
@@ -88,7 +88,7 @@ class Resources:
 
     languages: list
     vocabulary: "vocab_lib.Vocabulary"
-    label_space: "vocab_lib.LabelSpace"
+    label_space: "labels_lib.LabelSpace"
     spec: data.InputSpec
     # Give every document at least its best label (thresholds alone may predict none): right
     # when every training document has a label, as in single-label corpora.
@@ -103,7 +103,7 @@ class Resources:
     @classmethod
     def load(cls, run_dir: str, config: ExperimentConfig) -> "Resources":
         vocabulary = vocab_lib.Vocabulary.load(os.path.join(run_dir, "vocab"))
-        label_space = vocab_lib.LabelSpace.load(os.path.join(run_dir, "labels"))
+        label_space = labels_lib.LabelSpace.load(os.path.join(run_dir, "labels"))
         with open(os.path.join(run_dir, "decision.json"), encoding="utf-8") as f:
             at_least_one = json.load(f)["at_least_one"]
         return cls(list(label_space.languages), vocabulary, label_space, input_spec(config),
@@ -176,7 +176,7 @@ def build_resources(config: ExperimentConfig, train_examples: dict) -> Resources
         if not labels:
             raise ValueError(f"language {lang!r} has no labelled training documents in "
                              f"{config.dataset}; it can only be evaluated, not trained on")
-    label_space = vocab_lib.LabelSpace(
+    label_space = labels_lib.LabelSpace(
         labels_by_lang, mode=config.label_space,
         output_order=by_frequency(total) if config.label_space == "shared" else None)
     vocabulary = vocab_lib.Vocabulary.build(

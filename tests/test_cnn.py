@@ -6,7 +6,7 @@ import tensorflow as tf
 from mlclf.data import TargetEncoder
 from mlclf.losses import masked_binary_crossentropy
 from mlclf.models.cnn import CnnClassifier, build_cnn
-from mlclf.vocab import LabelSpace
+from mlclf.labels import LabelSpace
 
 VOCAB, CLASSES, N = 40, 8, 12
 SMALL = dict(vocab_size=VOCAB, num_outputs=CLASSES, embed_dim=6, num_filters=4,

@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 
 from mlclf import data
-from mlclf.vocab import LabelSpace, Vocabulary
+from mlclf.labels import LabelSpace
+from mlclf.vocab import Vocabulary
 
 TEXTS = {"en": ["Goal for the team. The match ended.", "The doctor and the hospital.",
                 "Vote in the election", "  "],

@@ -6,7 +6,7 @@ from google.protobuf import text_format
 from tensorboard.plugins.projector import ProjectorConfig, projector_plugin
 
 from mlclf import evaluation, projector
-from mlclf.vocab import LabelSpace
+from mlclf.labels import LabelSpace
 
 
 def _scored(lang, space, gold, scores):

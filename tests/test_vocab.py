@@ -4,7 +4,8 @@ import pytest
 import tensorflow as tf
 
 from mlclf import text
-from mlclf.vocab import OOV_ID, PAD_ID, LabelSpace, Vocabulary, subword_ids
+from mlclf.labels import LabelSpace
+from mlclf.vocab import OOV_ID, PAD_ID, Vocabulary, subword_ids
 
 TOKENS = {"en": "the cat the dog the end a cat".split(),
           "fr": "le chat le chien un chat the".split()}

@@ -12,7 +12,7 @@ from absl import logging
 from etils import epath
 import tensorflow_datasets as tfds
 
-from mlclf.errors import CorpusError
+from mlclf_datasets.errors import CorpusError
 
 SPLITS = ("train", "validation", "test")
 # Language codes become config names and folders under data_dir and the manual dir.

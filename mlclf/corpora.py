@@ -10,7 +10,7 @@ import os
 
 import tensorflow_datasets as tfds
 
-from mlclf.errors import CorpusError
+from mlclf_datasets.errors import CorpusError
 
 __all__ = ["DATASETS", "SPLITS", "CorpusError", "available_languages", "load_split",
            "prepared_language", "read_split", "split_sizes"]

@@ -2,7 +2,7 @@
 
 Formats: word2vec/fastText text (`.vec`, `.txt`, optionally `.gz`; the "count dim" header line is
 optional, values separated by single spaces as those tools write them) and MHAN-style `.pkl.gz`
-pickles of `(words, vectors)`, read with `mlclf.safe_pickle` so that a pickle cannot run code.
+pickles of `(words, vectors)`, read with `mlclf_datasets.safe_pickle` so that a pickle cannot run code.
 `load_for_languages` turns an `--embeddings` value (a file, `LANG:FILE,...`, or a directory of
 per-language files such as `mlclf.align` writes) into what `build_matrix` takes.
 """
@@ -16,7 +16,8 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from mlclf import languages as languages_lib, safe_pickle, text
+from mlclf import languages as languages_lib, text
+from mlclf_datasets import safe_pickle
 from mlclf.vocab import PAD_ID
 
 _NORMALIZE_BATCH = 20000

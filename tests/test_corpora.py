@@ -55,6 +55,28 @@ def jsonl(root, docs, name="train.jsonl"):
     return root
 
 
+# Imports every builder in an interpreter where `mlclf` cannot be imported.
+_BUILDERS_WITHOUT_MLCLF = r"""
+import importlib, importlib.abc, sys
+
+class BlockMlclf(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "mlclf":
+            raise ImportError(f"{name} imported by a builder")
+
+sys.meta_path.insert(0, BlockMlclf())
+for dataset in sys.argv[1:]:
+    importlib.import_module(f"mlclf_datasets.{dataset}.{dataset}_dataset_builder")
+"""
+
+
+def test_builders_do_not_import_mlclf():
+    """mlclf imports the builders (corpora.py); the builders must not import mlclf back."""
+    done = subprocess.run([sys.executable, "-c", _BUILDERS_WITHOUT_MLCLF, *corpora.DATASETS],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
 def sizes(dataset, manual_dir, data_dir, lang="xx"):
     return corpora.split_sizes(dataset, lang, data_dir=data_dir, manual_dir=manual_dir)
 

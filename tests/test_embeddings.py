@@ -7,7 +7,8 @@ import unicodedata
 import numpy as np
 import pytest
 
-from mlclf import embeddings, safe_pickle
+from mlclf import embeddings
+from mlclf_datasets import safe_pickle
 from mlclf.embeddings import Coverage, build_matrix, load_vectors
 from mlclf.vocab import Vocabulary
 

@@ -1,4 +1,4 @@
-"""mlclf.safe_pickle: word-vector pickles load; pickles that would run code are refused."""
+"""mlclf_datasets.safe_pickle: word-vector pickles load; pickles that would run code are refused."""
 import gzip
 import os
 import pickle
@@ -7,7 +7,7 @@ import struct
 import numpy as np
 import pytest
 
-from mlclf import safe_pickle
+from mlclf_datasets import safe_pickle
 
 
 def _write(path, data):

@@ -1,7 +1,7 @@
 """BRIGHTER (SemEval-2025 Task 11, track A): multi-label emotion detection in 32 languages."""
 import tensorflow_datasets as tfds
 
-from mlclf.errors import CorpusError
+from mlclf_datasets.errors import CorpusError
 from mlclf_datasets import _common
 
 _COMMIT = "513a7e8bef7ef6370ac416ced97efba338c47c97"

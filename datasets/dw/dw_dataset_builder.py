@@ -8,9 +8,8 @@ import json
 
 import tensorflow_datasets as tfds
 
-from mlclf import safe_pickle
-from mlclf.errors import CorpusError
-from mlclf_datasets import _common
+from mlclf_datasets import _common, safe_pickle
+from mlclf_datasets.errors import CorpusError
 
 LANGUAGES = ("arabic", "english", "german", "persian", "portuguese", "russian", "spanish",
              "ukrainian")

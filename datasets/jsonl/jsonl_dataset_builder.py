@@ -3,7 +3,7 @@ import json
 
 import tensorflow_datasets as tfds
 
-from mlclf.errors import CorpusError
+from mlclf_datasets.errors import CorpusError
 from mlclf_datasets import _common
 
 _FILES = {"train": ("train.jsonl",), "validation": ("validation.jsonl", "dev.jsonl"),

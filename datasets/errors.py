@@ -1,7 +1,7 @@
 """The error type for bad corpus input, shared by the TFDS builders and `mlclf.corpora`.
 
-It lives apart from `corpora` so that builders can raise it without importing the module that
-imports them.
+It lives with the builders, which raise it, so that they never import `mlclf`: `mlclf` depends on
+`mlclf_datasets`, never the other way round. `mlclf.corpora` re-exports it.
 """
 
 

@@ -12,7 +12,8 @@ setup(
     + ["mlclf_datasets"]
     + ["mlclf_datasets." + p for p in find_packages("datasets")],
     package_dir={"mlclf_datasets": "datasets"},
-    package_data={"mlclf_datasets": ["*/checksums.tsv", "*/README.md", "*/CITATIONS.bib",
+    package_data={"mlclf": ["templates/*.html"],
+                  "mlclf_datasets": ["*/checksums.tsv", "*/README.md", "*/CITATIONS.bib",
                                      "*/dummy_data/*", "*/dummy_data/*/*", "*/dummy_data/*/*/*",
                                      "*/dummy_data/*/*/*/*"]},
     py_modules=[],

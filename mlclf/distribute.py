@@ -68,7 +68,7 @@ def worker_dir(run_dir: str) -> str:
 
 def mixed_precision_policy(enabled: bool) -> str:
     """float16 compute with GPUs; without, bfloat16, which CPUs with AMX or AVX512_BF16 run
-    through oneDNN several times faster than float32 in convolutions (the CNN: 3x at paper size,
+    through oneDNN faster than float32 in convolutions (the CNN's figures:
     benchmarks/results/cnn_throughput.md), where float16 would be emulated and slow."""
     if not enabled:
         return "float32"

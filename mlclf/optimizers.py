@@ -2,10 +2,9 @@
 
 Adam's update of a `[vocab, dim]` embedding is a dozen elementwise passes over the variable,
 its two moments and the gradient; as plain TF ops each pass is its own kernel with its own
-temporaries. Compiled as one XLA function they fuse into a few loops: on the 2-core
-development CPU, the update of a MasakhaNEWS MHAN's 100,002 x 40 embedding from a batch's
-7,500 word types takes 8.5 ms instead of 16.7 (benchmarks/results/train_throughput.md), and
-the paper-size CNN's (vocabulary x 512) 0.27 s instead of 0.50 (cnn_throughput.md).
+temporaries. Compiled as one XLA function they fuse into a few loops, which is faster for
+the MHAN's and the CNN's embeddings alike (benchmarks/results/train_throughput.md and
+cnn_throughput.md hold the figures).
 """
 import keras
 import tensorflow as tf

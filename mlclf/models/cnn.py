@@ -23,11 +23,10 @@ never uses Keras' jit_compile (it declares `supports_jit = False`, which Keras h
 the FLOPs, as an XLA-compiled function; TensorFlow compiles its gradient too. With `jit_update`
 (the default; not under a tf.distribute strategy) the optimizer's update (Adam, max-norm) is a
 second XLA-compiled function. The sampler, the NCE loss and the output layer run as ordinary TF
-ops around them. On a 2-core CPU, at the paper size, the compiled encoder trains about 1.6x
-faster than plain TF ops, and the compiled update takes 0.27 s per step instead of 0.50 s (Adam
+ops around them. Whether each pays off depends on the size: at the paper size both do (Adam
 updates the whole [vocab, 512] embedding every step); at the small flags/cnn_cpu.cfg size the
-update saves ~20% of a step, while plain TF convolutions beat the compiled encoder
-(benchmarks/results/cnn_throughput.md).
+compiled update does while plain TF convolutions beat the compiled encoder. The figures, and
+the command that measures them: benchmarks/results/cnn_throughput.md.
 
 Mixed precision: `encoder_dtype="mixed_bfloat16"` computes the encoder in bfloat16 (weights,
 the document vector, the output layer, scores and losses stay float32). On CPUs with AMX or

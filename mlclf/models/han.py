@@ -25,10 +25,9 @@ through one GRU per language instead (layers.PerLanguage), and train without XLA
 Speed: with Dense encoders a word's encoding and attention score depend on nothing but the
 word and its document's language, so by default (`by_word_type`) the word level runs once per
 distinct (word, language) of the batch and only the softmax and the weighted sums run per
-real word; padding costs nothing. On MasakhaNEWS 30x30 batches that is ~7,500 rows instead of
-57,600 slots, and with optimizers.CompiledAdam the step trains ~2.5x faster than the per-slot
-form compiled with XLA (benchmarks/results/train_throughput.md). Its shapes depend on the
-batch, so such a model trains without whole-step XLA; `by_word_type=False` gives the per-slot,
+real word; padding costs nothing. How much that saves, measured against the per-slot form
+compiled with XLA: benchmarks/results/train_throughput.md. Its shapes depend on the batch, so
+such a model trains without whole-step XLA; `by_word_type=False` gives the per-slot,
 XLA-compilable form (the same function: tests check that outputs and gradients agree).
 """
 from typing import NamedTuple
@@ -257,8 +256,9 @@ def _weighted_sum_of_types(types, slot_weights, type_of_slot, sentence_of_slot):
     """Sum over each sentence's slots of weight * its type's vector -> [sentences, H].
 
     With its own gradient: automatic differentiation would return the types' gradient as a
-    scatter-add over the slots in sentence order (an unsorted segment sum, ~3x slower than a
-    sorted one); here it is a sorted segment sum over the slots in type order."""
+    scatter-add over the slots in sentence order (an unsorted segment sum, slower than a sorted
+    one: benchmarks/results/train_throughput.md); here it is a sorted segment sum over the
+    slots in type order."""
 
     @tf.custom_gradient
     def weighted_sum(types, slot_weights):

@@ -35,8 +35,8 @@ def _of_each_document(weights, lang_id):
     """Stacked per-language weights `[M, ...]` -> each document's language's `[B, ...]`.
 
     A one-hot product rather than tf.gather: the same values, but the gradient is a dense
-    `[M, B] x [B, ...]` product instead of a scatter-add of B full weight copies (a
-    single-threaded ~1.5 ms per step for 64 documents' `[100, 100]` kernels here)."""
+    `[M, B] x [B, ...]` product instead of a scatter-add of B full weight copies, which runs
+    single-threaded (benchmarks/results/train_throughput.md)."""
     one_hot = tf.one_hot(lang_id, tf.shape(weights)[0], dtype=weights.dtype)
     return tf.tensordot(one_hot, tf.convert_to_tensor(weights), axes=1)
 

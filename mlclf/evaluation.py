@@ -138,21 +138,21 @@ def metric_table(scored_by_lang: Mapping[str, LanguageScores], thresholds,
 
 
 def format_table(table: Mapping[str, dict], unseen=()) -> str:
-    """The per-language table that train.py and evaluate.py print."""
-    header = f"{'lang':<12}{'P':>7}{'R':>7}{'microF1':>9}{'macroF1':>9}{'Jaccard':>9}{'docs':>7}"
+    """The per-language table that train.py and evaluate.py print: a column per
+    metrics.METRICS entry, and a mean row (counts summed) for several languages."""
+    columns = [(metric, max(7, len(metric.label) + 2)) for metric in metrics.METRICS]
+
+    def line(name, row):
+        return f"{name:<12}" + "".join(
+            f"{row[metric.key]:>{width}d}" if metric.count else f"{row[metric.key]:>{width}.3f}"
+            for metric, width in columns)
+
+    header = f"{'lang':<12}" + "".join(f"{metric.label:>{width}}" for metric, width in columns)
     lines = [header, "-" * len(header)]
-    for lang, row in table.items():
-        name = lang + (" (unseen)" if lang in unseen else "")
-        lines.append(f"{name:<12}{row['precision']:>7.3f}{row['recall']:>7.3f}"
-                     f"{row['micro_f1']:>9.3f}{row['macro_f1']:>9.3f}{row['jaccard']:>9.3f}"
-                     f"{row['num_docs']:>7d}")
+    lines += [line(lang + (" (unseen)" if lang in unseen else ""), row)
+              for lang, row in table.items()]
     if len(table) > 1:
-        mean = {key: float(np.mean([row[key] for row in table.values()]))
-                for key in ("precision", "recall", "micro_f1", "macro_f1", "jaccard")}
-        docs = sum(row["num_docs"] for row in table.values())
-        lines.append(f"{'mean':<12}{mean['precision']:>7.3f}{mean['recall']:>7.3f}"
-                     f"{mean['micro_f1']:>9.3f}{mean['macro_f1']:>9.3f}{mean['jaccard']:>9.3f}"
-                     f"{docs:>7d}")
+        lines.append(line("mean", metrics.over_languages(table.values())))
     return "\n".join(lines)
 
 

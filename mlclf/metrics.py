@@ -3,12 +3,15 @@
 All functions take `gold` and `predicted` as 0/1 arrays of shape [num_docs, num_labels] over one
 language's label set (the caller slices the global output index with `LabelSpace.mask`).
 Conventions follow the MHAN paper (micro-F1) and the CNN paper (Jaccard accuracy).
+
+`METRICS` is the one list of what is measured: metrics.json, the printed tables, the
+validation scalars in TensorBoard and the HTML report all show what it holds, in its order.
 """
 from __future__ import annotations
 
-import numpy as np
+from typing import Callable, Iterable, NamedTuple
 
-METRIC_NAMES = ("micro_f1", "macro_f1", "precision", "recall", "jaccard", "num_docs")
+import numpy as np
 
 
 def _safe_divide(numerator, denominator):
@@ -18,39 +21,75 @@ def _safe_divide(numerator, denominator):
                      where=denominator > 0)
 
 
-def classification_metrics(gold: np.ndarray, predicted: np.ndarray) -> dict:
-    """Micro P/R/F1, macro-F1 (over labels that occur in gold or predictions) and Jaccard.
-
-    Jaccard accuracy is |pred & gold| / |pred | gold| averaged over documents; a document with
-    neither gold nor predicted labels counts as 1 (a correct "none" answer).
-    """
-    gold = np.asarray(gold, dtype=bool)
-    predicted = np.asarray(predicted, dtype=bool)
-    if gold.shape != predicted.shape or gold.ndim != 2:
-        raise ValueError(f"gold {gold.shape} and predicted {predicted.shape} must be equal 2-D shapes")
-    true_pos = (gold & predicted).sum(axis=0)
-    pred_pos = predicted.sum(axis=0)
-    gold_pos = gold.sum(axis=0)
-    precision = float(_safe_divide(true_pos.sum(), pred_pos.sum()))
-    recall = float(_safe_divide(true_pos.sum(), gold_pos.sum()))
-    micro_f1 = float(_safe_divide(2 * precision * recall, precision + recall))
-    per_label_f1 = _safe_divide(2 * true_pos, pred_pos + gold_pos)
-    active = (pred_pos + gold_pos) > 0
-    macro_f1 = float(per_label_f1[active].mean()) if active.any() else 0.0
-    union = (gold | predicted).sum(axis=1)
-    intersection = (gold & predicted).sum(axis=1)
-    jaccard_per_doc = np.where(union > 0, _safe_divide(intersection, union), 1.0)
-    jaccard = float(jaccard_per_doc.mean()) if len(gold) else 0.0
-    return {"micro_f1": micro_f1, "macro_f1": macro_f1, "precision": precision,
-            "recall": recall, "jaccard": jaccard, "num_docs": int(len(gold))}
-
-
 def per_label_f1(gold: np.ndarray, predicted: np.ndarray) -> np.ndarray:
     """F1 of each label column (0 where the label is neither gold nor predicted)."""
     gold = np.asarray(gold, dtype=bool)
     predicted = np.asarray(predicted, dtype=bool)
     true_pos = (gold & predicted).sum(axis=0)
     return _safe_divide(2 * true_pos, predicted.sum(axis=0) + gold.sum(axis=0))
+
+
+def _precision(gold, predicted):
+    return float(_safe_divide((gold & predicted).sum(), predicted.sum()))
+
+
+def _recall(gold, predicted):
+    return float(_safe_divide((gold & predicted).sum(), gold.sum()))
+
+
+def _micro_f1(gold, predicted):
+    precision, recall = _precision(gold, predicted), _recall(gold, predicted)
+    return float(_safe_divide(2 * precision * recall, precision + recall))
+
+
+def _macro_f1(gold, predicted):
+    """Over the labels that occur in gold or predictions."""
+    active = (predicted.sum(axis=0) + gold.sum(axis=0)) > 0
+    return float(per_label_f1(gold, predicted)[active].mean()) if active.any() else 0.0
+
+
+def _jaccard(gold, predicted):
+    """|pred & gold| / |pred | gold| averaged over documents; a document with neither gold nor
+    predicted labels counts as 1 (a correct "none" answer)."""
+    union = (gold | predicted).sum(axis=1)
+    intersection = (gold & predicted).sum(axis=1)
+    per_document = np.where(union > 0, _safe_divide(intersection, union), 1.0)
+    return float(per_document.mean()) if len(gold) else 0.0
+
+
+class Metric(NamedTuple):
+    """One number per language and split."""
+    key: str      # its name in metrics.json and TensorBoard
+    label: str    # its column header in printed tables and the report
+    compute: Callable[[np.ndarray, np.ndarray], float]  # (gold, predicted) bool arrays -> value
+    count: bool = False  # a number of documents: summed over languages; else a rate, averaged
+
+
+METRICS = (
+    Metric("micro_f1", "micro-F1", _micro_f1),
+    Metric("macro_f1", "macro-F1", _macro_f1),
+    Metric("precision", "P", _precision),
+    Metric("recall", "R", _recall),
+    Metric("jaccard", "Jaccard", _jaccard),
+    Metric("num_docs", "docs", lambda gold, predicted: int(len(gold)), count=True),
+)
+
+
+def classification_metrics(gold: np.ndarray, predicted: np.ndarray) -> dict:
+    """{key: value} of every metric in METRICS, in its order."""
+    gold = np.asarray(gold, dtype=bool)
+    predicted = np.asarray(predicted, dtype=bool)
+    if gold.shape != predicted.shape or gold.ndim != 2:
+        raise ValueError(f"gold {gold.shape} and predicted {predicted.shape} must be equal 2-D shapes")
+    return {metric.key: metric.compute(gold, predicted) for metric in METRICS}
+
+
+def over_languages(rows: Iterable[dict]) -> dict:
+    """One row for several languages' rows: rates averaged, counts summed."""
+    rows = list(rows)
+    return {metric.key: (sum(row[metric.key] for row in rows) if metric.count
+                         else float(np.mean([row[metric.key] for row in rows])))
+            for metric in METRICS}
 
 
 def decide(scores: np.ndarray, threshold: float | None = None, top_k: int | None = None,

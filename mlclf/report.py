@@ -93,12 +93,15 @@ def truncation_note(sections, max_docs: int) -> str:
 
 def report_data(table: Mapping, scored: Mapping, records: Mapping, label_space, *, title: str,
                 info: Mapping, max_docs: int = 500) -> dict:
-    """The JSON the page embeds: `info` ({name: value}, shown under the title) and one section
-    per language of `table` (evaluation.metric_table rows, with `threshold` where known)."""
+    """The JSON the page embeds: `info` ({name: value}, shown under the title), one section
+    per language of `table` (evaluation.metric_table rows, with `threshold` where known), and
+    the metrics' columns (metrics.METRICS)."""
     sections = [language_section(lang, scored[lang], records[lang], label_space, table[lang],
                                  max_docs) for lang in table]
     return {"title": title, "info": dict(info), "languages": sections,
-            "truncation": truncation_note(sections, max_docs)}
+            "truncation": truncation_note(sections, max_docs),
+            "metrics": [{"key": metric.key, "label": metric.label, "count": metric.count}
+                        for metric in metrics.METRICS]}
 
 
 def embed_json(data) -> str:

@@ -18,8 +18,8 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from mlclf import (data, distribute, evaluation, export, loop, losses, optimizers, projector,
-                   task)
+from mlclf import (data, distribute, evaluation, export, loop, losses, metrics, optimizers,
+                   projector, task)
 
 LATEST_DIR = os.path.join("checkpoints", "latest")
 BEST_WEIGHTS = os.path.join("checkpoints", "best.weights.h5")
@@ -143,8 +143,9 @@ class Validator(keras.callbacks.Callback):
             tf.summary.scalar("mean/micro_f1", mean_f1)
             tf.summary.scalar("learning_rate", learning_rate)
             for lang, row in table.items():
-                for key in ("precision", "recall", "micro_f1", "macro_f1"):
-                    tf.summary.scalar(f"{lang}/{key}", row[key])
+                for metric in metrics.METRICS:
+                    if not metric.count:
+                        tf.summary.scalar(f"{lang}/{metric.key}", row[metric.key])
         self._writer.flush()
         if logs is not None:
             logs["val_mean_micro_f1"] = mean_f1

@@ -52,3 +52,16 @@ def test_tune_threshold_finds_the_separating_value():
     assert 0.3 < threshold <= 0.7
     tuned = metrics.classification_metrics(gold, metrics.decide(scores, threshold=threshold))
     assert tuned["micro_f1"] == pytest.approx(1.0)
+
+
+def test_a_metric_added_to_the_list_reaches_the_row_the_table_and_the_report(monkeypatch):
+    from mlclf import evaluation, report
+    exact = metrics.Metric("exact_match", "exact",
+                           lambda gold, predicted: float(np.all(gold == predicted, axis=1).mean()))
+    monkeypatch.setattr(metrics, "METRICS", metrics.METRICS + (exact,))
+    row = metrics.classification_metrics(GOLD, PRED)
+    assert list(row)[-1] == "exact_match" and row["exact_match"] == pytest.approx(0.25)
+    lines = evaluation.format_table({"en": row, "fr": dict(row, exact_match=0.75)}).splitlines()
+    assert lines[0].split()[-1] == "exact" and lines[-1].split()[-1] == "0.500"  # the mean
+    columns = report.report_data({}, {}, {}, None, title="t", info={})["metrics"]
+    assert columns[-1] == {"key": "exact_match", "label": "exact", "count": False}

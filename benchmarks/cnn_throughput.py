@@ -44,13 +44,13 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
-from mlclf.models.cnn import build_cnn
+from mlclf.models.cnn import CnnClassifier
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WINDOWS = (32, 16, (3, 4, 5))
 
 flags.DEFINE_list("presets", ["paper", "cpu"], "Presets: flags/cnn_<name>.cfg.")
-VARIANTS = {  # build_cnn arguments
+VARIANTS = {  # CnnClassifier arguments
     "plain": dict(jit_encoder=False, jit_update=False),
     "xla_encoder": dict(jit_encoder=True, jit_update=False),
     "xla": dict(jit_encoder=True, jit_update=True),
@@ -133,11 +133,11 @@ def synthetic_batch(preset, num_outputs, rng):
 
 def build(preset, variant):
     keras.utils.set_random_seed(0)
-    model = build_cnn(vocab_size=preset["vocab_size"], num_outputs=FLAGS.num_outputs,
-                      embed_dim=preset["embed_dim"], num_filters=preset["num_filters"],
-                      windows=WINDOWS, max_words=preset["max_words"], loss="nce",
-                      num_sampled=preset["num_sampled"], num_true=preset["num_true"],
-                      **VARIANTS[variant])
+    model = CnnClassifier(vocab_size=preset["vocab_size"], num_outputs=FLAGS.num_outputs,
+                          embed_dim=preset["embed_dim"], num_filters=preset["num_filters"],
+                          windows=WINDOWS, max_words=preset["max_words"], loss="nce",
+                          num_sampled=preset["num_sampled"], num_true=preset["num_true"],
+                          **VARIANTS[variant])
     model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=False)
     return model
 

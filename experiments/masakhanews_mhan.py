@@ -15,7 +15,7 @@ import time
 import numpy as np
 from absl import app, flags
 
-from mlclf import cli, task, training
+from mlclf import cli, models, task, training
 
 flags.DEFINE_string("manual_dir", "../shared/data/masakhanews", "Local MasakhaNEWS copy.")
 flags.DEFINE_string("data_dir", "/tmp/mlclf_experiments_tfds", "TFDS data dir.")
@@ -63,10 +63,10 @@ def main(argv):
     for fraction in map(float, FLAGS.train_fractions):
         for model in FLAGS.models:
             tag = f"{model}@{fraction:g}"
-            if model == "han":
+            if not models.get(model).multilingual:  # one run per language
                 rows[tag], rates = {}, []
                 for lang in langs:
-                    results, rate = _run("han", [lang], fraction, f"han-{lang}-{fraction:g}")
+                    results, rate = _run(model, [lang], fraction, f"{model}-{lang}-{fraction:g}")
                     rows[tag][lang] = results["test"][lang]["micro_f1"]
                     rates.append(rate)
                 rates = [r for r in rates if r]

@@ -10,7 +10,7 @@ from typing import Mapping, Optional
 
 import numpy as np
 
-from mlclf import data, metrics
+from mlclf import data, metrics, models
 
 
 @dataclasses.dataclass
@@ -163,20 +163,19 @@ def load_run(run_dir: str):
     with open(os.path.join(run_dir, "config.json"), encoding="utf-8") as f:
         config = task.ExperimentConfig.from_json(f.read())
     resources = task.Resources.load(run_dir, config)
-    models = task.build_model(config, resources)
+    classifier = models.get(config.model).build(config, resources)
     weights = os.path.join(run_dir, training.BEST_WEIGHTS)
     if not os.path.exists(weights):
         raise FileNotFoundError(f"{weights} is missing: has {run_dir} finished an epoch?")
-    models.inspect.load_weights(weights)
-    return config, resources, models
+    classifier.inspect.load_weights(weights)
+    return config, resources, classifier
 
 
 def unseen_language_problem(config, lang: str) -> Optional[str]:
     """Why a model cannot read a language it never trained on, or None if it can."""
-    from mlclf import task
-    if config.model not in task.LANGUAGE_AGNOSTIC_MODELS:
+    if not models.get(config.model).language_agnostic:
         return (f"--model={config.model} has per-language parts; only "
-                f"{', '.join(task.LANGUAGE_AGNOSTIC_MODELS)} can read an unseen language")
+                f"{', '.join(models.names(language_agnostic=True))} can read an unseen language")
     if config.label_space != "shared":
         return "the run used --label_space=per_language, so there is no head for it"
     if config.vocab != "shared":

@@ -1,7 +1,7 @@
-"""One experiment, assembled from its config: inputs, vocabulary, label space, model, losses.
-
-Split like tensorflow/models `official/` tasks: `build_inputs`, `build_model`, `build_losses`,
-so that train.py, evaluate.py and the export all assemble the same pieces the same way.
+"""One experiment, assembled from its config: its settings, its examples, and what it learns
+from the training split (vocabulary, label space), so that train.py, evaluate.py and the export
+all assemble the same pieces the same way. Which model a name means, and how it trains, is the
+model registry's to say (`mlclf.models`).
 """
 from __future__ import annotations
 
@@ -14,13 +14,7 @@ from typing import Optional
 import tensorflow as tf
 
 from mlclf import corpora, data, embeddings as embeddings_lib, languages as languages_lib
-from mlclf import labels as labels_lib, text, vocab as vocab_lib
-
-HIERARCHICAL_MODELS = ("nn", "hnn", "han", "mhan_enc", "mhan_att", "mhan_both")
-MONOLINGUAL_MODELS = ("nn", "hnn", "han")
-MODELS = HIERARCHICAL_MODELS + ("cnn",)
-# Models with no per-language part: they can read a language that had no training data.
-LANGUAGE_AGNOSTIC_MODELS = ("mhan_both", "cnn")
+from mlclf import labels as labels_lib, models, text, vocab as vocab_lib
 
 
 @dataclasses.dataclass
@@ -62,17 +56,17 @@ class ExperimentConfig:
 
     def __post_init__(self):
         self.langs = tuple(self.langs)
-        if self.model not in MODELS:
-            raise ValueError(f"unknown --model={self.model!r}; choose from {', '.join(MODELS)}")
+        spec = models.get(self.model)  # a ValueError naming the registered models
         if self.at_least_one not in ("auto", "true", "false"):
             raise ValueError(f"--at_least_one must be auto, true or false, got {self.at_least_one!r}")
-        if self.model in MONOLINGUAL_MODELS and len(self.langs) != 1:
+        if not spec.multilingual and len(self.langs) != 1:
             raise ValueError(f"--model={self.model} is monolingual: give one language in --langs "
-                             f"(got {','.join(self.langs)}), or use an mhan_* model")
+                             f"(got {','.join(self.langs)}), or use a multilingual model: "
+                             f"{', '.join(models.names(multilingual=True))}")
 
     @property
     def hierarchical(self) -> bool:
-        return self.model in HIERARCHICAL_MODELS
+        return models.get(self.model).hierarchical
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, ensure_ascii=False)
@@ -210,27 +204,3 @@ def embedding_matrix(config: ExperimentConfig, resources: Resources):
     matrix, _ = embeddings_lib.build_matrix(resources.vocabulary, vectors,
                                             dim=config.embed_dim, seed=config.seed)
     return matrix
-
-
-def build_model(config: ExperimentConfig, resources: Resources, matrix=None):
-    """The Keras model(s): `.train` maps features to scores; `.inspect` also exposes attention."""
-    if config.model == "cnn":
-        from mlclf.models import cnn
-        model = cnn.build_cnn(vocab_size=resources.vocabulary.size,
-                              num_outputs=resources.label_space.num_outputs,
-                              embed_dim=config.embed_dim, num_filters=config.num_filters,
-                              dropout=config.dropout, max_norm=config.max_norm,
-                              loss=config.loss, num_sampled=config.num_sampled,
-                              num_true=config.num_true, max_words=config.max_words,
-                              embedding_matrix=matrix,
-                              trainable_embeddings=not config.freeze_embeddings)
-        return cnn.CnnModels(train=model, inspect=model.inspect_model())
-    from mlclf.models import han
-    return han.build_model(config.model, num_languages=len(resources.languages),
-                           vocab_size=resources.vocabulary.size, embed_dim=config.embed_dim,
-                           num_outputs=resources.label_space.num_outputs,
-                           encoder=config.encoder, hidden=config.hidden,
-                           embedding_matrix=matrix,
-                           trainable_embeddings=not config.freeze_embeddings,
-                           num_subword_buckets=config.subword_buckets,
-                           max_sentences=config.max_sentences, max_words=config.max_words)

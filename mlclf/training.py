@@ -11,15 +11,13 @@ import json
 import math
 import os
 import shutil
-import warnings
 
 import keras
 import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from mlclf import (data, distribute, evaluation, export, loop, losses, metrics, optimizers,
-                   projector, task)
+from mlclf import data, distribute, evaluation, export, loop, metrics, models, projector, task
 
 LATEST_DIR = os.path.join("checkpoints", "latest")
 BEST_WEIGHTS = os.path.join("checkpoints", "best.weights.h5")
@@ -160,37 +158,6 @@ class Validator(keras.callbacks.Callback):
                           f, indent=2)
 
 
-def _targets_for(config):
-    """The CNN trains on both target kinds (NCE needs label ids); the rest on `labels` only."""
-    if config.model == "cnn":
-        return lambda features, targets: (features, targets)
-    return lambda features, targets: (features, targets["labels"])
-
-
-def compile_model(config: task.ExperimentConfig, model) -> None:
-    """Adam on the model's loss; the hierarchical models train XLA-compiled where they can.
-
-    Keras decides whether the whole step can compile (every layer's `supports_jit`: not with
-    the default word-type level of Dense encoders, whose shapes depend on the batch, nor with
-    GRU encoders, whose cuDNN kernels do not compile; not with op determinism enabled) and
-    falls back to plain graphs otherwise, a fallback expected here, so not worth a warning.
-    Either way Adam's update runs XLA-compiled (optimizers.CompiledAdam). XLA stays off under
-    a multi-replica strategy, as with Keras' own jit_compile="auto". The CNN compiles its
-    encoder and update itself (models/cnn.py).
-    """
-    if config.model == "cnn":
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
-                      jit_compile=False)
-        return
-    optimizer = optimizers.CompiledAdam(learning_rate=config.learning_rate)
-    single_replica = tf.distribute.get_strategy().num_replicas_in_sync == 1
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Model doesn't support `jit_compile=True`")
-        model.compile(optimizer=optimizer, loss=losses.masked_binary_crossentropy,
-                      jit_compile=single_replica)
-    logging.info("XLA compilation %s", "on" if model.jit_compile else "off")
-
-
 def default_steps_per_epoch(config, train_examples) -> int:
     """One pass over the training documents (after --train_fraction)."""
     total = 0
@@ -250,17 +217,19 @@ def train(config: task.ExperimentConfig, run_dir: str, *, flagfile_text: str,
                  resources.label_space.num_outputs)
 
     matrix = task.embedding_matrix(config, resources)
+    spec = models.get(config.model)
     # Again: building a corpus the first time draws from Python's global RNG, which the weight
     # initialisers then continue from, and a rerun that finds the corpus built would not.
     keras.utils.set_random_seed(config.seed)
     with devices.scope():
-        models = task.build_model(config, resources, matrix)
-        model = models.train
-        compile_model(config, model)
+        classifier = spec.build(config, resources, matrix)
+        model = classifier.train
+        spec.compile(model, config, resources)
     train_batches = data.make_dataset(
         train_examples, resources.vocabulary, resources.label_space, resources.spec,
         config.batch_size, training_languages=resources.languages, training=True,
-        seed=config.seed, train_fraction=config.train_fraction).map(_targets_for(config))
+        seed=config.seed, train_fraction=config.train_fraction).map(
+            lambda features, targets: (features, spec.targets(targets, config, resources)))
     # Every worker reads the same stream and takes its share of each global batch.
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
@@ -272,7 +241,7 @@ def train(config: task.ExperimentConfig, run_dir: str, *, flagfile_text: str,
     checkpointer = Checkpointer(run_dir, model, checkpoint_every)
     epoch, step = checkpointer.restore() if resuming else (0, 0)
     callbacks = [checkpointer, StopOnNaN(),
-                 Validator(run_dir, models.inspect, validation_examples, resources,
+                 Validator(run_dir, classifier.inspect, validation_examples, resources,
                            config.threshold),
                  keras.callbacks.TensorBoard(os.path.join(run_dir, "tensorboard"))]
     if multi_worker:
@@ -289,12 +258,12 @@ def train(config: task.ExperimentConfig, run_dir: str, *, flagfile_text: str,
             model.fit(train_batches, initial_epoch=epoch, epochs=config.epochs,
                       steps_per_epoch=steps, callbacks=callbacks, verbose=verbose)
 
-    models.inspect.load_weights(os.path.join(run_dir, BEST_WEIGHTS))
+    classifier.inspect.load_weights(os.path.join(run_dir, BEST_WEIGHTS))
     results = {}
     for split, examples in (("validation", validation_examples),
                             ("test", task.load_examples(config, langs, "test"))):
         task.check_labels(examples, resources.label_space, split, config.dataset)
-        scored = {lang: evaluation.score_language(models.inspect, ex, lang, resources,
+        scored = {lang: evaluation.score_language(classifier.inspect, ex, lang, resources,
                                                   with_extras=split == "validation")
                   for lang, ex in examples.items()}
         results[split] = evaluation.metric_table(scored, config.threshold,

@@ -5,7 +5,7 @@ import tensorflow as tf
 
 from mlclf.data import TargetEncoder
 from mlclf.losses import masked_binary_crossentropy
-from mlclf.models.cnn import CnnClassifier, build_cnn
+from mlclf.models.cnn import CnnClassifier
 from mlclf.labels import LabelSpace
 
 VOCAB, CLASSES, N = 40, 8, 12
@@ -36,7 +36,7 @@ def dataset(n=32, batch=8):
 
 
 def test_output_shapes_and_independence_from_padding_length():
-    model = build_cnn(**SMALL)
+    model = CnnClassifier(**SMALL)
     features, _ = task(4)
     assert model(features).shape == (4, CLASSES)
     document = model.encoder(features["word_ids"])
@@ -46,7 +46,7 @@ def test_output_shapes_and_independence_from_padding_length():
 
 
 def test_max_norm_holds_after_training_steps():
-    model = build_cnn(**SMALL)
+    model = CnnClassifier(**SMALL)
     kernel = model.classifier.kernel
     kernel.assign(kernel.numpy() * 50 / np.linalg.norm(kernel.numpy(), axis=0))  # norms of 50
     model.compile(keras.optimizers.SGD(0.1))
@@ -58,7 +58,7 @@ def test_max_norm_holds_after_training_steps():
 
 @pytest.mark.parametrize("loss", ["nce", "sigmoid"])
 def test_training_lowers_the_loss(loss):
-    model = build_cnn(**SMALL, loss=loss, dropout=0.0)
+    model = CnnClassifier(**SMALL, loss=loss, dropout=0.0)
     model.compile(keras.optimizers.Adam(0.02))
     history = model.fit(dataset(), validation_data=dataset(), epochs=12, verbose=0).history
     # Seeds 0-3 give ratios of 0.49-0.67 (training) and 0.40-0.57 (validation).
@@ -67,7 +67,7 @@ def test_training_lowers_the_loss(loss):
 
 
 def test_nce_skips_documents_without_labels():
-    model = build_cnn(**SMALL, dropout=0.0)
+    model = CnnClassifier(**SMALL, dropout=0.0)
     features, targets = task(4)
     targets["label_ids"][3] = -1  # the pipeline's mark for a document without labels
     keras.utils.set_random_seed(1)  # the same negatives for both losses
@@ -86,12 +86,12 @@ def test_unlabelled_documents_are_all_negative_for_sigmoid_and_skipped_by_nce():
     np.testing.assert_array_equal(targets["labels"][3], np.zeros(CLASSES))
     np.testing.assert_array_equal(targets["label_ids"][:, 0], [1, 2, 5, -1])
     features, _ = task(4)
-    model = build_cnn(**SMALL, loss="sigmoid", dropout=0.0)
+    model = CnnClassifier(**SMALL, loss="sigmoid", dropout=0.0)
     per_document = masked_binary_crossentropy(targets["labels"], model(features)).numpy()
     assert per_document[3] > 0  # trained towards 0 on every output
     np.testing.assert_allclose(model._training_loss(features, targets), per_document.mean(),
                                rtol=1e-5)
-    nce = build_cnn(**SMALL, dropout=0.0)
+    nce = CnnClassifier(**SMALL, dropout=0.0)
     keras.utils.set_random_seed(1)
     loss = nce._training_loss(features, targets)
     keras.utils.set_random_seed(1)
@@ -101,7 +101,7 @@ def test_unlabelled_documents_are_all_negative_for_sigmoid_and_skipped_by_nce():
 
 
 def test_inspect_model_shares_the_weights():
-    model = build_cnn(**SMALL, max_words=N)
+    model = CnnClassifier(**SMALL, max_words=N)
     inspect = model.inspect_model()
     features, _ = task(4)
     out = inspect(features)
@@ -111,14 +111,14 @@ def test_inspect_model_shares_the_weights():
 
 def test_frozen_pretrained_embeddings():
     matrix = np.random.default_rng(1).normal(size=(VOCAB, 6)).astype("float32")
-    model = build_cnn(**SMALL, embedding_matrix=matrix, trainable_embeddings=False)
+    model = CnnClassifier(**SMALL, embedding_matrix=matrix, trainable_embeddings=False)
     model.compile("adam")
     model.fit(dataset(8), epochs=1, verbose=0)
     np.testing.assert_array_equal(model.encoder.get_layer("embedding").embeddings, matrix)
 
 
 def test_validation_loss_is_the_masked_binary_crossentropy():
-    model = build_cnn(**SMALL)
+    model = CnnClassifier(**SMALL)
     model.compile("adam")
     features, targets = task(8)
     targets["labels"][:4, 4:] = -1  # outputs of another language
@@ -128,7 +128,7 @@ def test_validation_loss_is_the_masked_binary_crossentropy():
 
 
 def test_nce_model_refuses_xla_but_its_encoder_compiles_forward_and_backward():
-    model = build_cnn(**SMALL)
+    model = CnnClassifier(**SMALL)
     with pytest.warns(UserWarning, match="jit_compile"):
         model.compile("adam", jit_compile=True)
     assert model.jit_compile is False
@@ -144,7 +144,7 @@ def test_nce_model_refuses_xla_but_its_encoder_compiles_forward_and_backward():
 
 
 def test_save_and_load_give_identical_outputs(tmp_path):
-    model = build_cnn(**SMALL)
+    model = CnnClassifier(**SMALL)
     model.compile("adam")
     model.fit(dataset(8), epochs=1, verbose=0)
     model.save(tmp_path / "cnn.keras")
@@ -166,8 +166,8 @@ def _xla_functions(model):
 
 
 def test_training_step_runs_the_encoder_under_xla_unless_disabled():
-    assert any("encode" in name for name in _xla_functions(build_cnn(**SMALL)))
-    assert _xla_functions(build_cnn(**SMALL, jit_encoder=False)) == []
+    assert any("encode" in name for name in _xla_functions(CnnClassifier(**SMALL)))
+    assert _xla_functions(CnnClassifier(**SMALL, jit_encoder=False)) == []
 
 
 @pytest.mark.parametrize("loss", ["nce", "sigmoid"])
@@ -205,9 +205,9 @@ def _compiled_step_functions(model):
 
 
 def test_optimizer_update_is_compiled_unless_disabled():
-    names = _compiled_step_functions(build_cnn(**SMALL))
+    names = _compiled_step_functions(CnnClassifier(**SMALL))
     assert any("update" in name for name in names) and any("encode" in name for name in names)
-    names = _compiled_step_functions(build_cnn(**SMALL, jit_update=False))
+    names = _compiled_step_functions(CnnClassifier(**SMALL, jit_update=False))
     assert not any("update" in name for name in names)
 
 
@@ -238,8 +238,8 @@ def test_xla_update_trains_like_the_plain_update(loss):
 
 
 def test_bfloat16_encoder_keeps_float32_outputs_and_plain_ops():
-    model = build_cnn(**SMALL, encoder_dtype="mixed_bfloat16", dropout=0.0)
-    reference = build_cnn(**SMALL, dropout=0.0)
+    model = CnnClassifier(**SMALL, encoder_dtype="mixed_bfloat16", dropout=0.0)
+    reference = CnnClassifier(**SMALL, dropout=0.0)
     reference.set_weights(model.get_weights())
     features, _ = task(8)
     assert model.encoder.get_layer("conv0_window5").compute_dtype == "bfloat16"
@@ -262,7 +262,7 @@ def test_global_bfloat16_policy_trains_with_float32_inputs_to_the_loss(loss):
     # the output layer must stay float32, or NCE mixes bfloat16 inputs with float32 weights.
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     try:
-        model = build_cnn(**SMALL, loss=loss, dropout=0.5)
+        model = CnnClassifier(**SMALL, loss=loss, dropout=0.5)
     finally:
         keras.mixed_precision.set_global_policy("float32")
     assert model.encoder.get_layer("conv0_window5").compute_dtype == "bfloat16"

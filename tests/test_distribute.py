@@ -135,8 +135,8 @@ _MULTI_WORKER_STEPS = textwrap.dedent("""
         return model
 
     def cnn_model():  # its own train_step; the sigmoid loss, as NCE samples at random
-        model = cnn.build_cnn(vocab_size=50, num_outputs=4, embed_dim=4, num_filters=3,
-                              windows=(3, 2, (2, 3)), dropout=0.0, loss="sigmoid")
+        model = cnn.CnnClassifier(vocab_size=50, num_outputs=4, embed_dim=4, num_filters=3,
+                                  windows=(3, 2, (2, 3)), dropout=0.0, loss="sigmoid")
         model.compile(optimizer=keras.optimizers.SGD(0.5))
         return model
 

@@ -109,11 +109,12 @@ def test_interrupted_training_resumes_from_the_last_checkpoint(tiny_corpus, tmp_
 
 def test_nan_loss_stops_with_a_clear_message(tiny_corpus, tmp_path, monkeypatch):
     import keras
+    from mlclf import losses
 
     def nan_loss(y_true, y_pred):
         return keras.ops.mean(y_pred) * float("nan")
 
-    monkeypatch.setattr(training.losses, "masked_binary_crossentropy", nan_loss)
+    monkeypatch.setattr(losses, "masked_binary_crossentropy", nan_loss)
     with pytest.raises(training.TrainingDiverged, match="learning_rate"):
         _train(_config(tiny_corpus, tmp_path, epochs=1), tmp_path / "run")
 
@@ -159,7 +160,7 @@ def test_hierarchical_models_train_with_xla_where_they_can(model, encoder, by_wo
     the word-type level or GRUs; the Adam update compiled in every case."""
     import warnings
     from types import SimpleNamespace
-    from mlclf import optimizers
+    from mlclf import models, optimizers
     from mlclf.models import han
     built = han.build_model(model, num_languages=2 if model.startswith("mhan") else 1,
                             vocab_size=20, embed_dim=4, num_outputs=3, encoder=encoder,
@@ -167,6 +168,6 @@ def test_hierarchical_models_train_with_xla_where_they_can(model, encoder, by_wo
                             by_word_type=by_word_type).train
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "doesn't support jit_compile" warning either
-        training.compile_model(SimpleNamespace(model=model, learning_rate=0.01), built)
+        models.get(model).compile(built, SimpleNamespace(learning_rate=0.01), None)
     assert built.jit_compile is xla
     assert isinstance(built.optimizer, optimizers.CompiledAdam)

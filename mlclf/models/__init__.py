@@ -1,1 +1,16 @@
-"""Keras models: hierarchical attention family (han.py) and multi-window CNN (cnn.py)."""
+"""Keras models, each registered by name (registry.py): the hierarchical attention family
+(han.py: nn, hnn, han, mhan_enc, mhan_att, mhan_both) and the multi-window CNN (cnn.py).
+
+    from mlclf import models
+    spec = models.get(config.model)        # builder, traits, how it trains
+    train, inspect = spec.build(config, resources, matrix)
+
+A new model: its own file, and one line below (docs/extending.md).
+"""
+from mlclf.models import cnn, han
+from mlclf.models.registry import Models, ModelSpec, get, names, register
+
+register(han.SPECS)
+register(cnn.SPECS)
+
+__all__ = ["Models", "ModelSpec", "get", "names", "register"]

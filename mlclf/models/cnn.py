@@ -34,14 +34,13 @@ AVX512_BF16, oneDNN's bfloat16 convolutions train several times faster than floa
 convolutions do not use them (bfloat16 under XLA is slower than float32), so a bfloat16 encoder
 always runs as plain TF ops, whatever `jit_encoder` says. Float32 unless asked.
 """
-from typing import NamedTuple
-
 import keras
 import tensorflow as tf
 
 from mlclf import optimizers
 from mlclf.losses import masked_binary_crossentropy
 from mlclf.models.layers import ZeroPadPositions, register
+from mlclf.models.registry import Models, ModelSpec
 
 
 def multi_window_encoder(vocab_size, embed_dim=512, num_filters=128, windows=(32, 16, (3, 4, 5)),
@@ -78,12 +77,6 @@ def multi_window_encoder(vocab_size, embed_dim=512, num_filters=128, windows=(32
     return keras.Model(word_ids, document, name=name)
 
 
-class CnnModels(NamedTuple):
-    """The classifier and an inspection view of the same weights (like han.MhanModels)."""
-    train: "CnnClassifier"  # features -> scores
-    inspect: keras.Model    # features -> {"scores", "document"}
-
-
 @register
 class CnnClassifier(keras.Model):
     """features {"word_ids" [B,N], ...} -> sigmoid scores [B, num_outputs].
@@ -93,6 +86,12 @@ class CnnClassifier(keras.Model):
     cross-entropy on `labels`. Validation (`evaluate`) always reports the masked binary
     cross-entropy, so `val_loss` is comparable between the two. Compile with an optimizer
     only: the model computes its own loss (sample weights are not supported).
+
+    max_words: the padded length N of `word_ids [B, N]`, or None for any length.
+    jit_encoder: run the encoder of each training step as an XLA-compiled function.
+    jit_update: apply the optimizer's update as an XLA-compiled function (one replica only).
+    encoder_dtype: the encoder's Keras dtype policy; None follows the global policy (float32
+    unless set), "mixed_bfloat16" computes the convolutions in bfloat16 (oneDNN on CPUs).
     """
 
     def __init__(self, *, vocab_size, num_outputs, embed_dim=512, num_filters=128,
@@ -233,23 +232,31 @@ class CnnClassifier(keras.Model):
         return {**super().get_config(), **self.hyperparameters}
 
 
-def build_cnn(*, vocab_size, num_outputs, embed_dim=512, num_filters=128,
-              windows=(32, 16, (3, 4, 5)), dropout=0.5, max_norm=5.0, loss="nce", num_sampled=5,
-              num_true=1, max_words=None, embedding_matrix=None,
-              trainable_embeddings=True, jit_encoder=True, jit_update=True,
-              encoder_dtype=None) -> CnnClassifier:
-    """The multi-window CNN; see the module docstring and CnnClassifier.
+def build(config, resources, matrix=None) -> Models:
+    """The registry's builder: the CNN sized for the run (the paper's windows)."""
+    model = CnnClassifier(vocab_size=resources.vocabulary.size,
+                          num_outputs=resources.label_space.num_outputs,
+                          embed_dim=config.embed_dim, num_filters=config.num_filters,
+                          dropout=config.dropout, max_norm=config.max_norm, loss=config.loss,
+                          num_sampled=config.num_sampled, num_true=config.num_true,
+                          max_words=config.max_words, embedding_matrix=matrix,
+                          trainable_embeddings=not config.freeze_embeddings)
+    return Models(train=model, inspect=model.inspect_model())
 
-    max_words: the padded length N of `word_ids [B, N]`, or None for any length.
-    jit_encoder: run the encoder of each training step as an XLA-compiled function.
-    jit_update: apply the optimizer's update as an XLA-compiled function (one replica only).
-    encoder_dtype: the encoder's Keras dtype policy; None follows the global policy (float32
-    unless set), "mixed_bfloat16" computes the convolutions in bfloat16 (oneDNN on CPUs).
-    """
-    return CnnClassifier(vocab_size=vocab_size, num_outputs=num_outputs, embed_dim=embed_dim,
-                         num_filters=num_filters, windows=windows, dropout=dropout,
-                         max_norm=max_norm, loss=loss, num_sampled=num_sampled,
-                         num_true=num_true, max_words=max_words,
-                         trainable_embeddings=trainable_embeddings,
-                         embedding_matrix=embedding_matrix, jit_encoder=jit_encoder,
-                         jit_update=jit_update, encoder_dtype=encoder_dtype)
+
+def compile_classifier(model, config, resources) -> None:
+    """Adam only: the model computes its own loss, and compiles its encoder and update itself
+    (never Keras' whole-step XLA, see the module docstring)."""
+    del resources
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
+                  jit_compile=False)
+
+
+def all_targets(targets, config, resources):
+    """Both target kinds: NCE trains on `label_ids`, the sigmoid loss on `labels`."""
+    del config, resources
+    return targets
+
+
+SPECS = {"cnn": ModelSpec(build, hierarchical=False, multilingual=True, language_agnostic=True,
+                          compile=compile_classifier, targets=all_targets)}

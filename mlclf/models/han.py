@@ -37,6 +37,7 @@ import tensorflow as tf
 
 from mlclf.models.layers import (MaskedAttention, MaskedAverage, PerLanguage, SequenceEncoder,
                                  WordEmbedding, check_languages, register)
+from mlclf.models.registry import Models, ModelSpec
 
 
 class Variant(NamedTuple):
@@ -56,12 +57,6 @@ VARIANTS = {
     "mhan_att": Variant(True, True, False, True, True),
     "mhan_both": Variant(True, True, True, True, True),
 }
-
-
-class MhanModels(NamedTuple):
-    """Two views of the same weights."""
-    train: keras.Model    # features -> scores [B, num_outputs]
-    inspect: keras.Model  # features -> {scores, document, word_attention, sentence_attention}
 
 
 @register
@@ -296,7 +291,7 @@ def model_inputs(max_sentences, max_words, num_subword_buckets=0):
 def build_model(name, *, num_languages, vocab_size, embed_dim, num_outputs, encoder="dense",
                 hidden=100, embedding_matrix=None, trainable_embeddings=True,
                 num_subword_buckets=0, max_sentences, max_words,
-                by_word_type=True) -> MhanModels:
+                by_word_type=True) -> Models:
     """Builds one of VARIANTS; see the module docstring.
 
     encoder: 'dense' | 'gru' | 'bigru' (hidden units per direction). embedding_matrix
@@ -316,6 +311,25 @@ def build_model(name, *, num_languages, vocab_size, embed_dim, num_outputs, enco
     scores = keras.layers.Dense(num_outputs, activation="sigmoid", name="scores",
                                 dtype="float32")(  # float32 even under mixed precision
         encoded["document"])
-    return MhanModels(train=keras.Model(inputs, scores, name=name),
-                      inspect=keras.Model(inputs, {"scores": scores, **encoded},
-                                          name=f"{name}_inspect"))
+    return Models(train=keras.Model(inputs, scores, name=name),
+                  inspect=keras.Model(inputs, {"scores": scores, **encoded},
+                                      name=f"{name}_inspect"))
+
+
+def build(config, resources, matrix=None) -> Models:
+    """The registry's builder: `config.model` (one of VARIANTS), sized for the run."""
+    return build_model(config.model, num_languages=len(resources.languages),
+                       vocab_size=resources.vocabulary.size, embed_dim=config.embed_dim,
+                       num_outputs=resources.label_space.num_outputs, encoder=config.encoder,
+                       hidden=config.hidden, embedding_matrix=matrix,
+                       trainable_embeddings=not config.freeze_embeddings,
+                       num_subword_buckets=config.subword_buckets,
+                       max_sentences=config.max_sentences, max_words=config.max_words)
+
+
+# Every variant trains the registry's default way (compile_sigmoid, label_targets). A model
+# with nothing per language can read a language it never trained on.
+SPECS = {name: ModelSpec(build, hierarchical=True, multilingual=variant.multilingual,
+                         language_agnostic=(variant.multilingual and variant.shared_encoders
+                                            and variant.shared_attention))
+         for name, variant in VARIANTS.items()}

@@ -10,19 +10,23 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ start-up chatter out
 
+import dataclasses
 import json
 import sys
 
 import numpy as np
 from absl import app, flags
 
-from mlclf import corpora, evaluation, languages, metrics, report, task
+from mlclf import cli, corpora, evaluation, languages, metrics, report, task
 
 flags.DEFINE_string("run_dir", None, "Run directory written by train.py.", required=True)
 flags.DEFINE_enum("split", "test", ["train", "validation", "test"], "Split to evaluate.")
-flags.DEFINE_list("langs", [], "Languages to evaluate (default: the training languages); "
-                  "languages never trained on are allowed for mhan_both/cnn with shared "
-                  "labels and vocabulary, and are marked unseen.")
+cli.define_corpus_flags(
+    names=("langs", "data_dir", "manual_dir"),
+    defaults={"langs": [], "data_dir": None, "manual_dir": None},
+    notes={"langs": "Default: the run's training languages. Others are marked unseen, and "
+                    "allowed for language-agnostic models with shared labels and vocabulary.",
+           "data_dir": "Here, unset: the run's.", "manual_dir": "Here, unset: the run's."})
 flags.DEFINE_float("threshold", None, "Decision threshold (default: the run's --threshold).")
 flags.DEFINE_bool("tune_threshold", False, "Tune each language's threshold on its validation "
                   "split; a language unseen in training gets the threshold tuned on the "
@@ -61,6 +65,8 @@ def main(argv):
         sys.exit("evaluate.py: error: give --top_k or --tune_threshold, not both")
     try:
         config, resources, models = evaluation.load_run(FLAGS.run_dir)
+        config = dataclasses.replace(config, data_dir=FLAGS.data_dir or config.data_dir,
+                                     manual_dir=FLAGS.manual_dir or config.manual_dir)
         available = set(resources.languages)
         try:
             available |= set(corpora.available_languages(config.dataset, config.manual_dir))

@@ -34,7 +34,7 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags, logging
 
-from mlclf import corpora, languages as languages_lib, text
+from mlclf import cli, corpora, languages as languages_lib, text
 
 FLAGS = flags.FLAGS
 MANIFEST = "manifest.json"
@@ -207,12 +207,11 @@ above: an evaluation on those texts is transductive.
 
 
 def define_flags():
-    """Defined on demand, so that importing this module never clashes with other flag sets."""
-    flags.DEFINE_enum("dataset", "sib200", corpora.DATASETS,
-                      "Parallel corpus: documents with the same split and id are translations.")
-    flags.DEFINE_string("manual_dir", None, "Folder with the corpus files (offline builds).")
-    flags.DEFINE_string("data_dir", "~/tensorflow_datasets", "Where TFDS keeps prepared data.")
-    flags.DEFINE_list("langs", ["all"], "Languages (ISO 639-1/3 or corpus codes), or 'all'.")
+    """Defined on demand, so that importing this module never clashes with other flag sets.
+    The corpus flags are train.py's (mlclf.cli); --langs defaults to all here."""
+    cli.define_corpus_flags(defaults={"langs": ["all"]}, notes={
+        "dataset": "Here a parallel corpus: documents with the same split and id are "
+                   "translations."})
     flags.DEFINE_list("splits", list(corpora.SPLITS), "Splits whose texts are used.")
     flags.DEFINE_integer("dim", 40, "Vector dimension (--embed_dim of the models).")
     flags.DEFINE_integer("min_count", 2, "Leave out words seen fewer times in a language.")
@@ -220,11 +219,15 @@ def define_flags():
     flags.mark_flag_as_required("output")
 
 
+def _manual_dir():
+    return cli.manual_dir(FLAGS.manual_dir, FLAGS.dataset)
+
+
 def _with_progress(langs, data_dir):
     for number, lang in enumerate(langs, start=1):
         print(f"[{number}/{len(langs)}] {lang}", file=sys.stderr, flush=True)
         yield lang, corpus_sentences(FLAGS.dataset, lang, FLAGS.splits, data_dir=data_dir,
-                                     manual_dir=FLAGS.manual_dir)
+                                     manual_dir=_manual_dir())
 
 
 def main(argv):
@@ -236,7 +239,7 @@ def main(argv):
     data_dir = os.path.expanduser(FLAGS.data_dir)
     try:
         check_output(FLAGS.output)
-        available = corpora.available_languages(FLAGS.dataset, FLAGS.manual_dir)
+        available = corpora.available_languages(FLAGS.dataset, _manual_dir())
         langs = languages_lib.resolve_all(FLAGS.langs, available)
         with contextlib.redirect_stdout(sys.stderr):  # TFDS's progress chatter
             vectors, stats = build(_with_progress(langs, data_dir), dim=FLAGS.dim,

@@ -3,8 +3,10 @@
     python -m mlclf.prepare --dataset=sib200 --langs=all --manual_dir=DIR --data_dir=DIR \
         [--stats_json=counts.json]
 
-Languages may be given as ISO 639-1/639-3 codes or the corpus' own codes (see mlclf.languages).
-Prints a table and, with --stats_json, writes {lang: {split: count}}. Already prepared languages
+The corpus flags are train.py's (`mlclf.cli.CORPUS_FLAGS`: same names and meanings, --manual_dir
+defaults to $MLCLF_MANUAL_DIR/<dataset> too); here --langs defaults to all and --dataset must be
+given. Languages may be given as ISO 639-1/639-3 codes or the corpus' own codes (see
+mlclf.languages). Prints a table and, with --stats_json, writes {lang: {split: count}}. Already prepared languages
 are reused, not rebuilt.
 """
 import contextlib
@@ -17,22 +19,17 @@ from absl import flags
 from absl import logging
 import tensorflow_datasets as tfds
 
-from mlclf import corpora
-from mlclf import languages
+from mlclf import cli, corpora, languages
 
 FLAGS = flags.FLAGS
 
 
 def define_flags():
     """Defined on demand, so that importing this module never clashes with other flag sets."""
-    flags.DEFINE_enum("dataset", None, corpora.DATASETS, "Corpus to prepare.")
-    flags.DEFINE_list("langs", ["all"], "Languages (ISO 639-1/3 or corpus codes), or 'all'.")
-    flags.DEFINE_string("manual_dir", None,
-                        "Folder with the corpus files (the corpus folder or its parent). Without "
-                        "it the files are downloaded (masakhanews, brighter, sib200 only).")
-    flags.DEFINE_string("data_dir", "~/tensorflow_datasets", "Where TFDS writes prepared data.")
-    flags.DEFINE_string("stats_json", None, "Also write the counts here as JSON.")
+    cli.define_corpus_flags(defaults={"dataset": None, "langs": ["all"]})
     flags.mark_flag_as_required("dataset")
+    flags.DEFINE_string("stats_json", None, "Also write the counts here as JSON.")
+
 
 def prepare(dataset, codes, *, data_dir, manual_dir=None):
     """Prepares the languages `codes` name; returns {lang: {split: count}}."""
@@ -67,7 +64,7 @@ def main(argv):
     try:
         with contextlib.redirect_stdout(sys.stderr):  # TFDS's progress chatter; stdout: results
             counts = prepare(FLAGS.dataset, FLAGS.langs, data_dir=FLAGS.data_dir,
-                             manual_dir=FLAGS.manual_dir)
+                             manual_dir=cli.manual_dir(FLAGS.manual_dir, FLAGS.dataset))
     except (corpora.CorpusError, languages.UnknownLanguageError) as e:
         sys.exit(f"prepare: {e}")
     print(format_table(counts))

@@ -17,42 +17,68 @@ from mlclf import corpora, data, embeddings as embeddings_lib, languages as lang
 from mlclf import labels as labels_lib, models, text, vocab as vocab_lib
 
 
+def setting(default, help_text: str, **metadata):
+    """A config field with its flag's help (mlclf.cli makes every field a flag); `choices`
+    makes the flag an enum."""
+    return dataclasses.field(default=default, metadata={"help": help_text, **metadata})
+
+
 @dataclasses.dataclass
 class ExperimentConfig:
-    """Everything that defines a run; saved to RUN/config.json and RUN/flags.cfg."""
+    """Everything that defines a run; saved to RUN/config.json and RUN/flags.cfg.
 
-    model: str = "mhan_att"
-    dataset: str = "sib200"
-    langs: tuple = ("en",)
-    manual_dir: Optional[str] = None
-    data_dir: str = os.path.join("~", "tensorflow_datasets")
-    encoder: str = "dense"
-    hidden: int = 100
-    embed_dim: int = 100
-    embeddings: str = "learned"
-    freeze_embeddings: bool = False
-    vocab: str = "shared"
-    min_count: int = 1
-    max_vocab: int = 100_000
-    subword_buckets: int = 0
-    label_space: str = "per_language"
-    max_sentences: int = 30
-    max_words: int = 30
-    batch_size: int = 16
-    epochs: int = 10
-    steps_per_epoch: int = 0
-    learning_rate: float = 1e-3
-    threshold: float = 0.4
-    at_least_one: str = "auto"
-    train_fraction: float = 1.0
-    seed: int = 0
-    # CNN only.
-    num_filters: int = 128
-    dropout: float = 0.5
-    max_norm: float = 5.0
-    loss: str = "nce"
-    num_sampled: int = 5
-    num_true: int = 1
+    A new field is a new train.py flag: one line, `name: type = setting(default, help)`. The
+    fields' order is config.json's (a resumed run must read back the same text).
+    """
+
+    model: str = setting("mhan_att", f"Model: {' | '.join(models.names())} (monolingual: "
+                         f"{', '.join(models.names(multilingual=False))}).")
+    dataset: str = setting("sib200", "Corpus (a TFDS builder in datasets/).",
+                           choices=corpora.DATASETS)
+    langs: tuple = setting(("en", "ar"), "Languages, comma-separated: ISO 639-1/-3 or corpus "
+                           "codes, or 'all'.")
+    manual_dir: Optional[str] = setting(
+        None, "Local copy of the corpus, the corpus folder or its parent (offline builds). "
+        "Unset: $MLCLF_MANUAL_DIR/<dataset> if that is set, else download from upstream "
+        "(masakhanews, brighter, sib200).")
+    data_dir: str = setting(os.path.join("~", "tensorflow_datasets"),
+                            "Where TFDS keeps prepared datasets.")
+    encoder: str = setting("dense", "Word and sentence encoders: dense | gru | bigru.")
+    hidden: int = setting(100, "Encoder size (per direction for bigru).")
+    embed_dim: int = setting(100, "Word embedding size (must match --embeddings files when given).")
+    embeddings: str = setting("learned", "'learned', a .vec/.txt/.pkl.gz file of (aligned) "
+                              "vectors, LANG:FILE,..., or a directory of <code>.vec files "
+                              "(python -m mlclf.align).")
+    freeze_embeddings: bool = setting(False, "Keep loaded embeddings fixed.")
+    vocab: str = setting("shared", "shared: one vocabulary for all languages; per_language: one "
+                         "per language.")
+    min_count: int = setting(1, "Drop training words seen fewer times.")
+    max_vocab: int = setting(100_000, "Keep at most this many words (most frequent first).")
+    subword_buckets: int = setting(0, "Hashed character n-gram buckets (fastText style); 0 "
+                                   "disables.")
+    label_space: str = setting("per_language", "per_language: disjoint label sets (the paper); "
+                               "shared: same name, same output.")
+    max_sentences: int = setting(30, "Sentences kept per document (hierarchical models).")
+    max_words: int = setting(30, "Words per sentence (hierarchical) or per document (flat).")
+    batch_size: int = setting(16, "Global batch size; split evenly across languages.")
+    epochs: int = setting(10, "Training epochs.")
+    steps_per_epoch: int = setting(0, "Steps per epoch; 0 = one pass over the training "
+                                   "documents.")
+    learning_rate: float = setting(1e-3, "Adam learning rate.")
+    threshold: float = setting(0.4, "Decision threshold on sigmoid scores.")
+    at_least_one: str = setting("auto", "Give each document at least its best label: true | "
+                                "false | auto (true when every training document has a label, "
+                                "i.e. single-label corpora).")
+    train_fraction: float = setting(1.0, "Seeded fraction of each language's training split "
+                                    "(low-resource runs).")
+    seed: int = setting(0, "Random seed: same seed, same run on CPU.")
+    num_filters: int = setting(128, "Filters per convolution.")
+    dropout: float = setting(0.5, "Dropout before the output layer.")
+    max_norm: float = setting(5.0, "Max-norm of each output weight vector.")
+    loss: str = setting("nce", "Loss: nce | sigmoid.")
+    num_sampled: int = setting(5, "NCE negative samples per batch.")
+    num_true: int = setting(1, "NCE true labels per document (a document's labels repeated to "
+                            "this count).")
 
     def __post_init__(self):
         self.langs = tuple(self.langs)

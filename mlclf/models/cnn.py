@@ -259,4 +259,6 @@ def all_targets(targets, config, resources):
 
 
 SPECS = {"cnn": ModelSpec(build, hierarchical=False, multilingual=True, language_agnostic=True,
-                          compile=compile_classifier, targets=all_targets)}
+                          compile=compile_classifier, targets=all_targets,
+                          config_fields=("num_filters", "dropout", "max_norm", "loss",
+                                         "num_sampled", "num_true"))}

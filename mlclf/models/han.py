@@ -331,5 +331,6 @@ def build(config, resources, matrix=None) -> Models:
 # with nothing per language can read a language it never trained on.
 SPECS = {name: ModelSpec(build, hierarchical=True, multilingual=variant.multilingual,
                          language_agnostic=(variant.multilingual and variant.shared_encoders
-                                            and variant.shared_attention))
+                                            and variant.shared_attention),
+                         config_fields=("encoder", "hidden") if variant.encoders else ())
          for name, variant in VARIANTS.items()}

@@ -67,6 +67,9 @@ class ModelSpec:
     compile: Callable[..., None] = compile_sigmoid
     # (targets of data.make_dataset, config, resources) -> what the loss takes as y.
     targets: Callable = label_targets
+    # The ExperimentConfig fields that only this model reads: its section of the flags (their
+    # help says so).
+    config_fields: tuple = ()
 
 
 _MODELS: dict = {}

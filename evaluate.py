@@ -17,7 +17,7 @@ import sys
 import numpy as np
 from absl import app, flags
 
-from mlclf import cli, corpora, evaluation, languages, metrics, report, task
+from mlclf import cli, corpora, evaluation, languages, metrics, report, rundir, task
 
 flags.DEFINE_string("run_dir", None, "Run directory written by train.py.", required=True)
 flags.DEFINE_enum("split", "test", ["train", "validation", "test"], "Split to evaluate.")
@@ -64,7 +64,7 @@ def main(argv):
     if FLAGS.top_k and FLAGS.tune_threshold:
         sys.exit("evaluate.py: error: give --top_k or --tune_threshold, not both")
     try:
-        config, resources, models = evaluation.load_run(FLAGS.run_dir)
+        config, resources, models = rundir.load(FLAGS.run_dir)
         config = dataclasses.replace(config, data_dir=FLAGS.data_dir or config.data_dir,
                                      manual_dir=FLAGS.manual_dir or config.manual_dir)
         available = set(resources.languages)
@@ -126,9 +126,8 @@ def main(argv):
         if lang in unseen:
             table[lang]["unseen"] = True
     print(evaluation.format_table(table, unseen=unseen))
-    out_path = os.path.join(FLAGS.run_dir, f"eval_{FLAGS.split}.json")
-    with open(out_path, "w", encoding="utf-8") as f:
-        json.dump({FLAGS.split: table}, f, indent=2)
+    out_path = os.path.join(FLAGS.run_dir, rundir.evaluation_file(FLAGS.split))
+    rundir.write_results(out_path, {FLAGS.split: table})
     print(f"wrote {out_path}")
     if not (FLAGS.predictions or FLAGS.report):
         return

@@ -13,7 +13,7 @@ import sys
 
 from absl import app, flags
 
-from mlclf import cli, distribute, training
+from mlclf import cli, distribute, rundir, training
 
 flags.DEFINE_string("run_dir", None, "Run directory; default runs/<model>-<dataset>-<langs>.")
 flags.DEFINE_bool("overwrite", False, "Replace an existing run directory.")
@@ -34,15 +34,15 @@ def main(argv):
         # First: multi-worker collectives must be configured before TensorFlow does anything.
         strategy = distribute.make_strategy(FLAGS.strategy)
         config = cli.config_from_flags()
-        run_dir = FLAGS.run_dir or os.path.join(
-            "runs", f"{config.model}-{config.dataset}-{'_'.join(config.langs)}")
-        training.train(config, run_dir, flagfile_text=cli.flagfile_text(config, run_dir),
-                       overwrite=FLAGS.overwrite, checkpoint_every=FLAGS.checkpoint_every,
-                       strategy=strategy, mixed_precision=FLAGS.mixed_precision)
-    except (ValueError, training.TrainingDiverged, training.RunDirExists) as error:
+        run_dir = FLAGS.run_dir or rundir.default_path(config)
+        training.train(config, run_dir, overwrite=FLAGS.overwrite,
+                       checkpoint_every=FLAGS.checkpoint_every, strategy=strategy,
+                       mixed_precision=FLAGS.mixed_precision)
+    except (ValueError, training.TrainingDiverged, rundir.RunDirExists) as error:
         sys.exit(f"train.py: error: {error}")
     if distribute.is_chief():  # the other workers' folders are thrown away
-        print(f"\nrun directory: {run_dir}\n  tensorboard --logdir={os.path.join(run_dir, 'tensorboard')}")
+        print(f"\nrun directory: {run_dir}\n"
+              f"  tensorboard --logdir={os.path.join(run_dir, rundir.TENSORBOARD)}")
 
 
 if __name__ == "__main__":

@@ -178,7 +178,7 @@ def _report(name, batches):
 
 
 def _quick_preset(manual_dir):
-    from mlclf import cli, training
+    from mlclf import training
     flags_text = open("flags/quick_cpu.cfg", encoding="utf-8").read()
     settings = dict(line[2:].split("=", 1) for line in flags_text.splitlines()
                     if line.startswith("--"))
@@ -192,7 +192,7 @@ def _quick_preset(manual_dir):
     config.langs = tuple(task.resolve_languages(config, ["all"]))
     run_dir = tempfile.mkdtemp(prefix="quick_preset_")
     start = time.perf_counter()
-    training.train(config, run_dir, flagfile_text=cli.flagfile_text(config, run_dir), verbose=2)
+    training.train(config, run_dir, verbose=2)
     return time.perf_counter() - start
 
 

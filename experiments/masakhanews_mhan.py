@@ -15,7 +15,7 @@ import time
 import numpy as np
 from absl import app, flags
 
-from mlclf import cli, models, task, training
+from mlclf import models, rundir, task, training
 
 flags.DEFINE_string("manual_dir", "../shared/data/masakhanews", "Local MasakhaNEWS copy.")
 flags.DEFINE_string("data_dir", "/tmp/mlclf_experiments_tfds", "TFDS data dir.")
@@ -43,13 +43,12 @@ def _run(model, langs, fraction, name):
                                    train_fraction=fraction, embeddings=FLAGS.embeddings,
                                    **SETTINGS)
     run_dir = os.path.join(FLAGS.runs, name)
-    metrics_path = os.path.join(run_dir, "metrics.json")
+    metrics_path = os.path.join(run_dir, rundir.METRICS_FILE)
     if os.path.exists(metrics_path):  # rerunning the script reuses finished runs
         with open(metrics_path, encoding="utf-8") as f:
             return json.load(f), None
     start = time.perf_counter()
-    results = training.train(config, run_dir, flagfile_text=cli.flagfile_text(config, run_dir),
-                             overwrite=True, verbose=2)
+    results = training.train(config, run_dir, overwrite=True, verbose=2)
     seconds = time.perf_counter() - start
     return results, config.steps_per_epoch * FLAGS.epochs * config.batch_size / seconds
 

@@ -70,16 +70,3 @@ def config_from_flags() -> task.ExperimentConfig:
     config = task.ExperimentConfig(**values)
     config.langs = tuple(task.resolve_languages(config, config.langs))
     return config
-
-
-def flagfile_text(config: task.ExperimentConfig, run_dir: str) -> str:
-    """An absl flagfile that reproduces the run: python train.py --flagfile=RUN/flags.cfg."""
-    lines = ["# Reproduces this run: python train.py --flagfile=" + os.path.join(run_dir, "flags.cfg")]
-    for name, value in dataclasses.asdict(config).items():
-        if value is None:
-            continue
-        if isinstance(value, (tuple, list)):
-            value = ",".join(value)
-        lines.append(f"--{name}={value}")
-    lines.append(f"--run_dir={run_dir}")
-    return "\n".join(lines) + "\n"

@@ -156,21 +156,6 @@ def format_table(table: Mapping[str, dict], unseen=()) -> str:
     return "\n".join(lines)
 
 
-def load_run(run_dir: str):
-    """(config, resources, inspect model with the best weights) of a finished training run."""
-    import os
-    from mlclf import task, training
-    with open(os.path.join(run_dir, "config.json"), encoding="utf-8") as f:
-        config = task.ExperimentConfig.from_json(f.read())
-    resources = task.Resources.load(run_dir, config)
-    classifier = models.get(config.model).build(config, resources)
-    weights = os.path.join(run_dir, training.BEST_WEIGHTS)
-    if not os.path.exists(weights):
-        raise FileNotFoundError(f"{weights} is missing: has {run_dir} finished an epoch?")
-    classifier.inspect.load_weights(weights)
-    return config, resources, classifier
-
-
 def unseen_language_problem(config, lang: str) -> Optional[str]:
     """Why a model cannot read a language it never trained on, or None if it can."""
     if not models.get(config.model).language_agnostic:

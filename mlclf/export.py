@@ -44,7 +44,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from mlclf import data, evaluation, languages as languages_lib
+from mlclf import data, evaluation, languages as languages_lib, rundir
 
 SIGNATURE = "serving_default"
 INPUT_SIGNATURE = [tf.TensorSpec([None], tf.string, name="text"),
@@ -152,13 +152,13 @@ def export_run(run_dir: str, version: int | None = None) -> str:
     The SavedModel is written to a hidden folder first and renamed into place, so TF Serving,
     which polls the export folder, never loads a half-written version.
     """
-    export_dir = os.path.join(run_dir, "export")
+    export_dir = os.path.join(run_dir, rundir.EXPORT_DIR)
     version = next_version(export_dir) if version is None else int(version)
     path = os.path.join(export_dir, str(version))
     if os.path.exists(path):
         raise FileExistsError(f"{path} exists: choose another version or leave it out")
-    config, resources, models = evaluation.load_run(run_dir)
-    serving = Serving(config, resources, models.inspect)
+    config, resources, classifier = rundir.load(run_dir)
+    serving = Serving(config, resources, classifier.inspect)
     # ExportArchive saves the variables the signature reads and the tables it is told about,
     # not the Python objects around them. (A tf.Module holding the Keras model saves too, and
     # tf.saved_model.load reads it, but TF Serving's TF1-style loader then misses variables.)

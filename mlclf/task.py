@@ -120,6 +120,11 @@ class Resources:
         with open(os.path.join(run_dir, "decision.json"), "w", encoding="utf-8") as f:
             json.dump({"at_least_one": self.at_least_one}, f)
 
+    @staticmethod
+    def saved_in(run_dir: str) -> bool:
+        """Whether `save` has written to `run_dir` (an interrupted run may have stopped before)."""
+        return os.path.exists(os.path.join(run_dir, "decision.json"))
+
     @classmethod
     def load(cls, run_dir: str, config: ExperimentConfig) -> "Resources":
         vocabulary = vocab_lib.Vocabulary.load(os.path.join(run_dir, "vocab"))

@@ -1,63 +1,24 @@
-"""Training loop around `keras.Model.fit` (`loop.fit` under --strategy=multi_worker): run
-directory, resumable checkpoints, validation.
+"""Training loop around `keras.Model.fit` (`loop.fit` under --strategy=multi_worker):
+resumable checkpoints, validation, the final evaluation and the export.
 
-What a run leaves behind (see README "The run directory"): flags.cfg, config.json, vocab/,
-labels/, checkpoints/ (latest for resuming, best by mean validation micro-F1), tensorboard/,
-metrics.json and export/.
+What a run leaves behind is `mlclf.rundir`'s layout (README "The run directory").
 """
 from __future__ import annotations
 
 import json
 import math
 import os
-import shutil
 
 import keras
 import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from mlclf import data, distribute, evaluation, export, loop, metrics, models, projector, task
-
-LATEST_DIR = os.path.join("checkpoints", "latest")
-BEST_WEIGHTS = os.path.join("checkpoints", "best.weights.h5")
-BEST_STATE = os.path.join("checkpoints", "best.json")
-
+from mlclf import (data, distribute, evaluation, export, loop, metrics, models, projector,
+                   rundir, task)
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
-
-
-class RunDirExists(RuntimeError):
-    """The run directory belongs to another (or a finished) run."""
-
-
-def prepare_run_dir(run_dir: str, config: task.ExperimentConfig, flagfile_text: str,
-                    overwrite: bool) -> bool:
-    """Creates RUN/ or checks it may be resumed. Returns True when resuming."""
-    config_path = os.path.join(run_dir, "config.json")
-    if os.path.exists(run_dir) and os.listdir(run_dir):
-        if overwrite:
-            shutil.rmtree(run_dir)
-        elif not os.path.exists(config_path):
-            raise RunDirExists(f"{run_dir} exists and is not an mlclf run; choose another "
-                               f"--run_dir or pass --overwrite")
-        else:
-            with open(config_path, encoding="utf-8") as f:
-                previous = f.read()
-            if previous != config.to_json():
-                raise RunDirExists(f"{run_dir} holds a run with other settings; pass "
-                                   f"--overwrite to replace it or choose another --run_dir")
-            if os.path.exists(os.path.join(run_dir, "metrics.json")):
-                raise RunDirExists(f"{run_dir} holds a finished run; pass --overwrite to train "
-                                   f"it again or choose another --run_dir")
-            return True
-    os.makedirs(run_dir, exist_ok=True)
-    with open(config_path, "w", encoding="utf-8") as f:
-        f.write(config.to_json())
-    with open(os.path.join(run_dir, "flags.cfg"), "w", encoding="utf-8") as f:
-        f.write(flagfile_text)
-    return False
 
 
 class Checkpointer(keras.callbacks.Callback):
@@ -70,7 +31,7 @@ class Checkpointer(keras.callbacks.Callback):
         self._checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer,
                                                epoch=self.epoch, step=self.step_in_epoch)
         self._manager = tf.train.CheckpointManager(self._checkpoint,
-                                                   os.path.join(run_dir, LATEST_DIR), 2)
+                                                   os.path.join(run_dir, rundir.LATEST_DIR), 2)
         self._every_steps = max(1, every_steps)
         self._offset = 0
 
@@ -122,9 +83,9 @@ class Validator(keras.callbacks.Callback):
         self._examples = validation_examples
         self._resources = resources
         self._threshold = threshold
-        self._writer = tf.summary.create_file_writer(os.path.join(run_dir, "tensorboard",
+        self._writer = tf.summary.create_file_writer(os.path.join(run_dir, rundir.TENSORBOARD,
                                                                   "validation_languages"))
-        state_path = os.path.join(run_dir, BEST_STATE)
+        state_path = os.path.join(run_dir, rundir.BEST_STATE)
         self.best = -1.0
         if os.path.exists(state_path):
             with open(state_path, encoding="utf-8") as f:
@@ -152,8 +113,8 @@ class Validator(keras.callbacks.Callback):
               flush=True)
         if mean_f1 > self.best:
             self.best = mean_f1
-            self._inspect.save_weights(os.path.join(self._run_dir, BEST_WEIGHTS))
-            with open(os.path.join(self._run_dir, BEST_STATE), "w", encoding="utf-8") as f:
+            self._inspect.save_weights(os.path.join(self._run_dir, rundir.BEST_WEIGHTS))
+            with open(os.path.join(self._run_dir, rundir.BEST_STATE), "w", encoding="utf-8") as f:
                 json.dump({"epoch": epoch + 1, "mean_micro_f1": mean_f1, "per_language": table},
                           f, indent=2)
 
@@ -167,26 +128,31 @@ def default_steps_per_epoch(config, train_examples) -> int:
     return max(1, math.ceil(total / config.batch_size))
 
 
-def _prepare_run_dir_on_every_worker(strategy, run_dir, config, flagfile_text,
-                                     overwrite) -> None:
-    """prepare_run_dir for a multi-worker run: if the chief refuses, every worker stops (rather
+def _prepare_run_dir_on_every_worker(strategy, run_dir, config, overwrite) -> None:
+    """rundir.prepare for a multi-worker run: if the chief refuses, every worker stops (rather
     than wait for it forever). Such a run never resumes: the other workers' checkpoints are in
     throwaway folders, and all workers must start from the same state."""
     refusal = None
     try:
-        if prepare_run_dir(run_dir, config, flagfile_text, overwrite):
-            refusal = RunDirExists(f"{run_dir} holds an interrupted run, and a multi-worker run "
-                                   f"cannot resume; pass --overwrite to train it again")
-    except RunDirExists as error:
+        if rundir.prepare(run_dir, config, overwrite):
+            refusal = rundir.RunDirExists(f"{run_dir} holds an interrupted run, and a "
+                                          f"multi-worker run cannot resume; pass --overwrite to "
+                                          f"train it again")
+    except rundir.RunDirExists as error:
         refusal = error
     if loop.any_worker(strategy, refusal is not None):
-        raise refusal or RunDirExists("the chief cannot use the run directory; see its output")
+        raise refusal or rundir.RunDirExists("the chief cannot use the run directory; see its "
+                                             "output")
 
 
-def train(config: task.ExperimentConfig, run_dir: str, *, flagfile_text: str,
-          overwrite: bool = False, checkpoint_every: int = 200, verbose: int = 1,
-          strategy=None, mixed_precision: bool = False) -> dict:
+def train(config: task.ExperimentConfig, run_dir: str, *, overwrite: bool = False,
+          checkpoint_every: int = 200, verbose: int = 1, strategy=None,
+          mixed_precision: bool = False) -> dict:
     """Trains, keeps the best epoch, writes metrics.json and the export; returns the metrics.
+
+    The run directory (`mlclf.rundir`) starts with config.json and flags.cfg, a flagfile that
+    reproduces the run; an interrupted run resumes, another or a finished one is refused
+    (rundir.RunDirExists) unless `overwrite`.
 
     `strategy` is a tf.distribute.Strategy (`distribute.make_strategy`; default: the current one).
 
@@ -198,16 +164,16 @@ def train(config: task.ExperimentConfig, run_dir: str, *, flagfile_text: str,
     devices = strategy or tf.distribute.get_strategy()
     multi_worker = isinstance(devices, tf.distribute.MultiWorkerMirroredStrategy)
     if multi_worker:
-        _prepare_run_dir_on_every_worker(devices, run_dir, config, flagfile_text, overwrite)
+        _prepare_run_dir_on_every_worker(devices, run_dir, config, overwrite)
         resuming = False
     else:
-        resuming = prepare_run_dir(run_dir, config, flagfile_text, overwrite)
+        resuming = rundir.prepare(run_dir, config, overwrite)
     distribute.set_mixed_precision(mixed_precision)
     keras.utils.set_random_seed(config.seed)
     langs = list(config.langs)
     train_examples = task.load_examples(config, langs, "train")
     validation_examples = task.load_examples(config, langs, "validation")
-    if resuming and os.path.exists(os.path.join(run_dir, "labels")):
+    if resuming and task.Resources.saved_in(run_dir):
         resources = task.Resources.load(run_dir, config)
     else:
         resources = task.build_resources(config, train_examples)
@@ -243,7 +209,7 @@ def train(config: task.ExperimentConfig, run_dir: str, *, flagfile_text: str,
     callbacks = [checkpointer, StopOnNaN(),
                  Validator(run_dir, classifier.inspect, validation_examples, resources,
                            config.threshold),
-                 keras.callbacks.TensorBoard(os.path.join(run_dir, "tensorboard"))]
+                 keras.callbacks.TensorBoard(os.path.join(run_dir, rundir.TENSORBOARD))]
     if multi_worker:
         loop.fit(model, train_batches, devices, epochs=config.epochs, steps_per_epoch=steps,
                  callbacks=callbacks, verbose=verbose)
@@ -258,7 +224,7 @@ def train(config: task.ExperimentConfig, run_dir: str, *, flagfile_text: str,
             model.fit(train_batches, initial_epoch=epoch, epochs=config.epochs,
                       steps_per_epoch=steps, callbacks=callbacks, verbose=verbose)
 
-    classifier.inspect.load_weights(os.path.join(run_dir, BEST_WEIGHTS))
+    classifier.inspect.load_weights(os.path.join(run_dir, rundir.BEST_WEIGHTS))
     results = {}
     for split, examples in (("validation", validation_examples),
                             ("test", task.load_examples(config, langs, "test"))):
@@ -270,10 +236,9 @@ def train(config: task.ExperimentConfig, run_dir: str, *, flagfile_text: str,
                                                  resources.at_least_one)
         print(f"\n{split}:\n{evaluation.format_table(results[split])}", flush=True)
         if split == "validation":  # the best model's document space, for TensorBoard
-            projector.write_document_vectors(os.path.join(run_dir, "tensorboard"), scored,
+            projector.write_document_vectors(os.path.join(run_dir, rundir.TENSORBOARD), scored,
                                              resources.label_space)
-    with open(os.path.join(run_dir, "metrics.json"), "w", encoding="utf-8") as f:
-        json.dump(results, f, indent=2)
+    rundir.write_results(os.path.join(run_dir, rundir.METRICS_FILE), results)
     if chief:
         export.export_run(run_dir)
     return results

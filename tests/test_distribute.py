@@ -16,7 +16,7 @@ import time
 import pytest
 import tensorflow as tf
 
-from mlclf import distribute, evaluation, training
+from mlclf import distribute, rundir
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -194,9 +194,9 @@ def test_multi_worker_train_py_on_two_local_workers(tiny_corpus, tmp_path):
 
     workers = _two_workers(train_py, tmp_path)
     assert [code for code, _ in workers] == [0, 0], _outputs(workers)
-    for name in ("metrics.json", "export/1", training.BEST_WEIGHTS, training.LATEST_DIR):
+    for name in ("metrics.json", "export/1", rundir.BEST_WEIGHTS, rundir.LATEST_DIR):
         assert (run_dir / name).exists(), name
-    evaluation.load_run(str(run_dir))  # the chief's best weights load into a rebuilt model
+    rundir.load(str(run_dir))  # the chief's best weights load into a rebuilt model
     # Both workers held the same weights: they report the same test scores.
     tables = [re.search(r"\ntest:\n(.*?\nmean[^\n]*)", output, re.S) for _, output in workers]
     assert all(tables) and tables[0][1] == tables[1][1], _outputs(workers)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mlclf import evaluation, export, task, training
+from mlclf import evaluation, export, rundir, task, training
 
 # The tiny corpus with SIB-200-style codes, so ISO codes and corpus codes differ.
 CORPUS_CODES = {"en": "eng_Latn", "fr": "fra_Latn"}
@@ -107,7 +107,7 @@ def run(request, corpus, tmp_path_factory):
         data_dir=str(tmp_path_factory.getbasetemp() / "tfds_export"), batch_size=8, epochs=1,
         steps_per_epoch=4, learning_rate=0.05, seed=1, **SETTINGS[request.param])
     run_dir = str(tmp / "run")
-    training.train(config, run_dir, flagfile_text="# test\n", verbose=0)
+    training.train(config, run_dir, verbose=0)
     return run_dir
 
 
@@ -153,7 +153,7 @@ def served(run, tmp_path_factory):
 def _keras_outputs(run_dir, documents):
     """What evaluate.py's code path gives, per document: scores over all outputs (0 outside
     the language's own), own labels best first, and attention."""
-    config, resources, models = evaluation.load_run(run_dir)
+    config, resources, models = rundir.load(run_dir)
     label_space = resources.label_space
     rows = []
     for lang in dict.fromkeys(lang for _, lang, _ in documents):
@@ -246,7 +246,7 @@ def test_language_aliases_follow_languages_resolve():
 
 
 def test_saved_model_cli_lists_the_signature_and_extra_file(run):
-    config, resources, _ = evaluation.load_run(run)
+    config, resources, _ = rundir.load(run)
     export_dir = os.path.join(run, "export", "1")
     cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
     shown = subprocess.run([cli, "show", "--all", "--dir", export_dir],

@@ -35,7 +35,7 @@ def evaluated(request, tiny_corpus, data_dir, tmp_path_factory):
         max_sentences=4, max_words=8, batch_size=8, epochs=1, steps_per_epoch=4,
         learning_rate=0.01, seed=3,
         label_space="shared" if request.param == "cnn" else "per_language")
-    training.train(config, str(tmp / "run"), flagfile_text="# test\n", verbose=0)
+    training.train(config, str(tmp / "run"), verbose=0)
     predictions = tmp / "predictions.jsonl"
     subprocess.run([sys.executable, "evaluate.py", f"--run_dir={tmp / 'run'}", "--split=test",
                     f"--predictions={predictions}", f"--report={tmp / 'report'}",

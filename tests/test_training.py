@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from mlclf import task, text, training
+from mlclf import rundir, task, text, training
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -22,14 +22,14 @@ def _config(corpus, tmp_path, **overrides):
 
 
 def _train(config, run_dir, **kwargs):
-    return training.train(config, str(run_dir), flagfile_text="# test\n", verbose=0, **kwargs)
+    return training.train(config, str(run_dir), verbose=0, **kwargs)
 
 
 def test_training_writes_the_run_directory_and_learns(tiny_corpus, tmp_path):
     run_dir = tmp_path / "run"
     results = _train(_config(tiny_corpus, tmp_path, epochs=4), run_dir)
     for name in ("config.json", "flags.cfg", "metrics.json", "vocab", "labels",
-                 training.BEST_WEIGHTS, "tensorboard"):
+                 rundir.BEST_WEIGHTS, "tensorboard"):
         assert (run_dir / name).exists(), name
     with open(run_dir / "metrics.json") as f:
         assert json.load(f) == results
@@ -68,10 +68,10 @@ def test_same_seed_gives_the_same_run(tiny_corpus, tmp_path):
 def test_finished_or_different_run_dir_is_not_overwritten(tiny_corpus, tmp_path):
     config = _config(tiny_corpus, tmp_path, epochs=1)
     _train(config, tmp_path / "run")
-    with pytest.raises(training.RunDirExists, match="finished"):
+    with pytest.raises(rundir.RunDirExists, match="finished"):
         _train(config, tmp_path / "run")
     other = _config(tiny_corpus, tmp_path, epochs=1, hidden=8)
-    with pytest.raises(training.RunDirExists, match="--overwrite"):
+    with pytest.raises(rundir.RunDirExists, match="--overwrite"):
         _train(other, tmp_path / "run")
     _train(other, tmp_path / "run", overwrite=True)
 

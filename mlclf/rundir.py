@@ -1,0 +1,115 @@
+"""The run directory: its layout, creating (or refusing, or resuming) it, and loading a run.
+
+    RUN/flags.cfg, config.json    the settings, written first (FLAGFILE, CONFIG)
+    RUN/vocab/, labels/, decision.json   what the run learnt from its training split
+                                  (task.Resources.save)
+    RUN/checkpoints/latest/       resumable checkpoints (LATEST_DIR)
+    RUN/checkpoints/best.*        the best epoch's weights and validation (BEST_WEIGHTS, BEST_STATE)
+    RUN/tensorboard/              summaries and the projector's files (TENSORBOARD)
+    RUN/metrics.json              written when training ends: a finished run (METRICS_FILE)
+    RUN/eval_<split>.json         evaluate.py (evaluation_file)
+    RUN/export/<version>/         SavedModels (EXPORT_DIR)
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+from typing import NamedTuple
+
+from mlclf import models, task
+
+FLAGFILE = "flags.cfg"
+CONFIG = "config.json"
+LATEST_DIR = os.path.join("checkpoints", "latest")
+BEST_WEIGHTS = os.path.join("checkpoints", "best.weights.h5")
+BEST_STATE = os.path.join("checkpoints", "best.json")
+TENSORBOARD = "tensorboard"
+METRICS_FILE = "metrics.json"
+EXPORT_DIR = "export"
+
+
+class RunDirExists(RuntimeError):
+    """The run directory belongs to another (or a finished) run."""
+
+
+class Run(NamedTuple):
+    """A trained run, read back: its settings, what it learnt from its data, its best model."""
+    config: task.ExperimentConfig
+    resources: task.Resources
+    models: models.Models
+
+
+def evaluation_file(split: str) -> str:
+    return f"eval_{split}.json"
+
+
+def default_path(config: task.ExperimentConfig) -> str:
+    """runs/<model>-<dataset>-<languages>, train.py's default --run_dir."""
+    return os.path.join("runs", f"{config.model}-{config.dataset}-{'_'.join(config.langs)}")
+
+
+def flagfile_text(config: task.ExperimentConfig, run_dir: str) -> str:
+    """An absl flagfile that reproduces the run: python train.py --flagfile=RUN/flags.cfg."""
+    lines = ["# Reproduces this run: python train.py --flagfile=" + os.path.join(run_dir, FLAGFILE)]
+    for name, value in dataclasses.asdict(config).items():
+        if value is None:
+            continue
+        if isinstance(value, (tuple, list)):
+            value = ",".join(value)
+        lines.append(f"--{name}={value}")
+    lines.append(f"--run_dir={run_dir}")
+    return "\n".join(lines) + "\n"
+
+
+def prepare(run_dir: str, config: task.ExperimentConfig, overwrite: bool) -> bool:
+    """Creates RUN/ with its config.json and flags.cfg, or checks that it may be resumed.
+    Returns True when resuming; raises RunDirExists for another or a finished run (unless
+    `overwrite`, which empties it first)."""
+    config_path = os.path.join(run_dir, CONFIG)
+    if os.path.exists(run_dir) and os.listdir(run_dir):
+        if overwrite:
+            shutil.rmtree(run_dir)
+        elif not os.path.exists(config_path):
+            raise RunDirExists(f"{run_dir} exists and is not an mlclf run; choose another "
+                               f"--run_dir or pass --overwrite")
+        else:
+            with open(config_path, encoding="utf-8") as f:
+                previous = f.read()
+            if previous != config.to_json():
+                raise RunDirExists(f"{run_dir} holds a run with other settings; pass "
+                                   f"--overwrite to replace it or choose another --run_dir")
+            if os.path.exists(os.path.join(run_dir, METRICS_FILE)):
+                raise RunDirExists(f"{run_dir} holds a finished run; pass --overwrite to train "
+                                   f"it again or choose another --run_dir")
+            return True
+    os.makedirs(run_dir, exist_ok=True)
+    with open(config_path, "w", encoding="utf-8") as f:
+        f.write(config.to_json())
+    with open(os.path.join(run_dir, FLAGFILE), "w", encoding="utf-8") as f:
+        f.write(flagfile_text(config, run_dir))
+    return False
+
+
+def read_config(run_dir: str) -> task.ExperimentConfig:
+    with open(os.path.join(run_dir, CONFIG), encoding="utf-8") as f:
+        return task.ExperimentConfig.from_json(f.read())
+
+
+def load(run_dir: str) -> Run:
+    """A run's config, resources and model (rebuilt, with its best epoch's weights)."""
+    config = read_config(run_dir)
+    resources = task.Resources.load(run_dir, config)
+    classifier = models.get(config.model).build(config, resources)
+    weights = os.path.join(run_dir, BEST_WEIGHTS)
+    if not os.path.exists(weights):
+        raise FileNotFoundError(f"{weights} is missing: has {run_dir} finished an epoch?")
+    classifier.inspect.load_weights(weights)
+    return Run(config, resources, classifier)
+
+
+def write_results(path: str, results: dict) -> None:
+    """{split: {lang: metrics}} as metrics.json and eval_<split>.json hold it."""
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(results, f, indent=2)

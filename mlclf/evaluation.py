@@ -1,7 +1,9 @@
-"""Scoring a model on a split, one language at a time, and the per-language metric table.
+"""Scoring a model on a split, one language at a time, the per-language metric table, and the
+evaluation policy: which languages, which decision rule (the run's threshold, thresholds tuned
+on validation, pooled for languages never trained on, or the k best labels).
 
-Used by training (validation after every epoch), by evaluate.py, and by the benchmarks, so a
-number in metrics.json always means the same thing.
+`evaluate_split` is the one evaluation of a split: training's final one (metrics.json),
+evaluate.py's and the experiments', so a number means the same thing wherever it is printed.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import Mapping, Optional
 
 import numpy as np
 
-from mlclf import data, metrics, models
+from mlclf import corpora, data, languages as languages_lib, metrics, models, task
 
 
 @dataclasses.dataclass
@@ -166,3 +168,133 @@ def unseen_language_problem(config, lang: str) -> Optional[str]:
     if config.vocab != "shared":
         return "the run used --vocab=per_language, so its words have no embeddings"
     return None
+
+
+def languages_to_evaluate(config, resources, codes) -> list:
+    """The corpus codes that `codes` (ISO or corpus codes, or 'all') name among the training
+    languages and the corpus' own (when it can list them); no codes: the training languages."""
+    if not codes:
+        return list(resources.languages)
+    available = set(resources.languages)
+    try:
+        available |= set(corpora.available_languages(config.dataset, config.manual_dir))
+    except (ValueError, OSError):
+        pass
+    return languages_lib.resolve_all(codes, sorted(available))
+
+
+def _pooled(scored_languages, num_outputs):
+    """Gold labels and scores of several languages' documents over the whole output index; a
+    language's other outputs get score -inf (never decided) and gold 0."""
+    gold = np.zeros((sum(len(s.gold) for s in scored_languages), num_outputs), np.int8)
+    scores = np.full(gold.shape, -np.inf, np.float32)
+    row = 0
+    for scored in scored_languages:
+        rows = slice(row, row + len(scored.gold))
+        gold[rows, scored.output_indices] = scored.gold
+        scores[rows, scored.output_indices] = scored.scores
+        row = rows.stop
+    return gold, scores
+
+
+def tuned_thresholds(config, resources, model, langs, split: str, source=None) -> dict:
+    """{lang: threshold} tuned on validation data (metrics.tune_threshold, micro-F1).
+
+    A training language gets the best threshold on its own validation split. A language the run
+    never trained on has no data that may be used (unless `split` is validation itself): it
+    gets the threshold best for the training languages' validation documents pooled (their
+    micro-F1 over every language's outputs).
+    """
+    scored_validation = {}
+
+    def validation(lang):
+        if lang not in scored_validation:
+            examples = task.load_examples(config, [lang], "validation")[lang]
+            scored_validation[lang] = score_language(model, examples, lang, resources,
+                                                     source=source)
+        return scored_validation[lang]
+
+    thresholds = {}
+    for lang in langs:
+        if lang in resources.languages or split == "validation":
+            scored = validation(lang)
+            thresholds[lang] = metrics.tune_threshold(scored.gold, scored.scores,
+                                                      at_least_one=resources.at_least_one)
+    pending = [lang for lang in langs if lang not in thresholds]
+    if pending:
+        gold, scores = _pooled([validation(lang) for lang in resources.languages],
+                               resources.label_space.num_outputs)
+        pooled = metrics.tune_threshold(gold, scores, at_least_one=resources.at_least_one)
+        thresholds.update({lang: pooled for lang in pending})
+    return {lang: thresholds[lang] for lang in langs}
+
+
+@dataclasses.dataclass
+class SplitEvaluation:
+    """A model's scores and metrics on one split, per language, and how it decided."""
+
+    split: str
+    examples: dict      # {lang: examples} as scored, in order
+    scored: dict        # {lang: LanguageScores}
+    thresholds: dict    # {lang: threshold}; unused with top_k
+    top_k: Optional[int]
+    unseen: list        # the languages evaluated that the run never trained on
+    table: dict         # {lang: metrics}, as metrics.json holds it
+
+    def annotated_table(self) -> dict:
+        """`table` with each language's decision rule (`threshold` or `top_k`) and `unseen`
+        where it is: what evaluate.py writes (eval_<split>.json) and the report shows."""
+        table = {}
+        for lang, row in self.table.items():
+            row = dict(row)
+            if self.top_k:
+                row["top_k"] = self.top_k
+            else:
+                row["threshold"] = self.thresholds[lang]
+            if lang in self.unseen:
+                row["unseen"] = True
+            table[lang] = row
+        return table
+
+    def document_records(self, label_space, config, at_least_one: bool) -> dict:
+        """{lang: document_records of its documents}, decided as the metrics were."""
+        return {lang: document_records(self.examples[lang], scored, label_space, config,
+                                       self.thresholds[lang], at_least_one, self.top_k)
+                for lang, scored in self.scored.items()}
+
+
+def evaluate_split(config, resources, model, split: str, *, langs=None, examples=None,
+                   threshold=None, tune_threshold=False, top_k=None, source=None,
+                   batch_size: int = 64, with_extras: bool = False) -> SplitEvaluation:
+    """Scores `model` (a run's inspect model) on a split, language by language, and decides.
+
+    `langs`: corpus codes (default: the training languages); a language the run never trained
+    on is allowed where `unseen_language_problem` has nothing against it. `examples`: the
+    split, when the caller has read it already. Decisions: `top_k` best labels, or thresholds:
+    `threshold` (default: the run's), or with `tune_threshold` `tuned_thresholds`; with
+    `resources.at_least_one` every document keeps its best label. `source`: score every
+    language on that training language's outputs (cross-lingual), labels mapped by name.
+    """
+    if top_k and tune_threshold:
+        raise ValueError("give --top_k or --tune_threshold, not both")
+    langs = list(langs or resources.languages)
+    unseen = [lang for lang in langs if lang not in resources.languages]
+    for lang in unseen:
+        problem = unseen_language_problem(config, lang)
+        if problem:
+            raise ValueError(f"{lang} was not a training language "
+                             f"({', '.join(resources.languages)}): {problem}")
+    if examples is None:
+        examples = task.load_examples(config, langs, split)
+    if source is None:
+        task.check_labels(examples, resources.label_space, split, config.dataset)
+    if tune_threshold:
+        thresholds = tuned_thresholds(config, resources, model, langs, split, source)
+    else:
+        thresholds = {lang: config.threshold if threshold is None else threshold
+                      for lang in langs}
+    scored = {lang: score_language(model, examples[lang], lang, resources, source=source,
+                                   batch_size=batch_size, with_extras=with_extras)
+              for lang in langs}
+    table = metric_table(scored, thresholds, resources.at_least_one, top_k)
+    return SplitEvaluation(split, examples, scored, thresholds, top_k, unseen, table)

@@ -226,18 +226,15 @@ def train(config: task.ExperimentConfig, run_dir: str, *, overwrite: bool = Fals
 
     classifier.inspect.load_weights(os.path.join(run_dir, rundir.BEST_WEIGHTS))
     results = {}
-    for split, examples in (("validation", validation_examples),
-                            ("test", task.load_examples(config, langs, "test"))):
-        task.check_labels(examples, resources.label_space, split, config.dataset)
-        scored = {lang: evaluation.score_language(classifier.inspect, ex, lang, resources,
-                                                  with_extras=split == "validation")
-                  for lang, ex in examples.items()}
-        results[split] = evaluation.metric_table(scored, config.threshold,
-                                                 resources.at_least_one)
+    for split, examples in (("validation", validation_examples), ("test", None)):
+        evaluated = evaluation.evaluate_split(config, resources, classifier.inspect, split,
+                                              examples=examples,
+                                              with_extras=split == "validation")
+        results[split] = evaluated.table
         print(f"\n{split}:\n{evaluation.format_table(results[split])}", flush=True)
         if split == "validation":  # the best model's document space, for TensorBoard
-            projector.write_document_vectors(os.path.join(run_dir, rundir.TENSORBOARD), scored,
-                                             resources.label_space)
+            projector.write_document_vectors(os.path.join(run_dir, rundir.TENSORBOARD),
+                                             evaluated.scored, resources.label_space)
     rundir.write_results(os.path.join(run_dir, rundir.METRICS_FILE), results)
     if chief:
         export.export_run(run_dir)

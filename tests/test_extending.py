@@ -1,0 +1,75 @@
+"""A model defined and registered here, outside mlclf, trains, evaluates and exports through
+train.py's own code path (`training.train`): the registry is the only place a new model touches
+(docs/extending.md)."""
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from mlclf import evaluation, models, rundir, task, training
+
+NAME = "bag_of_embeddings"
+
+
+def build_bag_of_embeddings(config, resources, matrix=None):
+    """The mean of a document's word vectors -> sigmoid scores over every output."""
+    word_ids = keras.Input((config.max_words,), dtype="int32", name="word_ids")
+    inputs = {"word_ids": word_ids, "lang_id": keras.Input((), dtype="int32", name="lang_id")}
+    vectors = keras.layers.Embedding(resources.vocabulary.size, config.embed_dim,
+                                     weights=None if matrix is None else [matrix],
+                                     name="embedding")(word_ids)
+    real = keras.ops.expand_dims(keras.ops.cast(keras.ops.not_equal(word_ids, 0), "float32"), -1)
+    document = keras.ops.sum(vectors * real, axis=1) / keras.ops.maximum(
+        keras.ops.sum(real, axis=1), 1.0)
+    scores = keras.layers.Dense(resources.label_space.num_outputs, activation="sigmoid",
+                                name="scores")(document)
+    return models.Models(train=keras.Model(inputs, scores),
+                         inspect=keras.Model(inputs, {"scores": scores, "document": document}))
+
+
+# The one registration line; it trains the registry's default way (sigmoid scores, masked
+# binary cross-entropy on the `labels` targets).
+models.register({NAME: models.ModelSpec(build_bag_of_embeddings, hierarchical=False,
+                                        multilingual=True, language_agnostic=True)})
+
+
+def test_a_name_is_registered_once():
+    with pytest.raises(ValueError, match="registered already"):
+        models.register({NAME: models.get(NAME)})
+
+
+def test_a_model_registered_outside_mlclf_trains_evaluates_and_exports(tiny_corpus, tmp_path):
+    config = task.ExperimentConfig(
+        model=NAME, dataset="jsonl", langs=("en", "fr"), manual_dir=tiny_corpus,
+        data_dir=str(tmp_path / "tfds"), label_space="shared", embed_dim=16, max_words=24,
+        batch_size=8, epochs=3, steps_per_epoch=8, learning_rate=0.05, seed=2)
+    assert not config.hierarchical  # the registry's trait, asked through the config
+    run_dir = str(tmp_path / "run")
+    results = training.train(config, run_dir, verbose=0)
+    with open(os.path.join(run_dir, rundir.FLAGFILE), encoding="utf-8") as f:
+        assert f"--model={NAME}\n" in f.read()
+    assert np.mean([row["micro_f1"] for row in results["test"].values()]) > 0.6
+
+    # evaluate.py's path: the run read back gives metrics.json's numbers again, and tunes.
+    run = rundir.load(run_dir)
+    again = evaluation.evaluate_split(run.config, run.resources, run.models.inspect, "test")
+    assert again.table == results["test"]
+    tuned = evaluation.evaluate_split(run.config, run.resources, run.models.inspect, "test",
+                                      tune_threshold=True).annotated_table()
+    assert all(0 < row["threshold"] < 1 for row in tuned.values())
+    # Nothing per language, shared labels and vocabulary: it may read a language never seen.
+    assert evaluation.unseen_language_problem(run.config, "de") is None
+
+    # The export that train() wrote serves raw text, with the model's own scores.
+    serve = tf.saved_model.load(os.path.join(run_dir, rundir.EXPORT_DIR, "1")).signatures[
+        "serving_default"]
+    text = "The doctor at the hospital gave the vaccine."
+    served = serve(text=tf.constant([text]), lang=tf.constant(["en"]))
+    examples = tf.data.Dataset.from_tensor_slices(
+        {"text": [text], "lang": ["en"], "labels": tf.ragged.constant([["health"]])})
+    scored = evaluation.score_language(run.models.inspect, examples, "en", run.resources)
+    np.testing.assert_allclose(served["scores"].numpy()[0, scored.output_indices],
+                               scored.scores[0], atol=1e-5)
+    assert served["labels"].numpy()[0, 0].decode() == "health"

@@ -116,13 +116,13 @@ class _StepClock(keras.callbacks.Callback):
 def _docs_per_second(batches, form):
     word_ids, lang_ids, languages, vocab_size = batches
     by_word_type, optimizer, jit_compile = FORMS[form]
-    if FLAGS.model in ("nn", "hnn", "han"):
+    from mlclf.models import han
+    if not han.VARIANTS[FLAGS.model].multilingual:
         languages, lang_ids = 1, np.zeros_like(lang_ids)
     labels = (np.random.default_rng(0).random((*lang_ids.shape, FLAGS.num_outputs)) < 0.2)
     dataset = tf.data.Dataset.from_tensor_slices((
         {"word_ids": word_ids.astype("int32"), "lang_id": lang_ids.astype("int32")},
         labels.astype("float32"))).repeat().prefetch(2)
-    from mlclf.models import han
     model = han.build_model(FLAGS.model, num_languages=languages, vocab_size=vocab_size,
                             embed_dim=FLAGS.embed_dim, num_outputs=FLAGS.num_outputs,
                             encoder=FLAGS.encoder, hidden=FLAGS.hidden,

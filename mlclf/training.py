@@ -17,6 +17,7 @@ from absl import logging
 from mlclf import (data, distribute, evaluation, export, loop, metrics, models, projector,
                    rundir, task)
 
+
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
 

@@ -210,7 +210,11 @@ def test_iso_and_corpus_codes_give_the_same_outputs(served):
     requests, results = served
     count = len(DOCUMENTS)
     for key in results["corpus_codes"]:
-        assert results["mixed"][key][:count] == results["corpus_codes"][key]
+        mixed, alone = results["mixed"][key][:count], results["corpus_codes"][key]
+        if key == "labels":
+            assert mixed == alone
+        else:  # batches of other sizes may sum in another order: equal to float32 rounding
+            np.testing.assert_allclose(np.asarray(mixed), np.asarray(alone), atol=1e-6)
 
 
 def test_empty_text_gives_finite_outputs(served):

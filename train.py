@@ -1,49 +1,9 @@
-"""Train a multilingual document classifier.
+"""Train a multilingual document classifier: `mlclf train`, for a checkout without installing.
 
     python train.py --model=mhan_att --langs=en,ar
-    python train.py --flagfile=flags/quick_cpu.cfg --dataset=masakhanews --langs=all
-
-Writes a run directory (see README): rerunning the same command resumes an interrupted run.
+    python train.py --help
 """
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ start-up chatter out
-
-import sys
-
-from absl import app, flags
-
-from mlclf import cli, distribute, rundir, training
-
-flags.DEFINE_string("run_dir", None, "Run directory; default runs/<model>-<dataset>-<langs>.")
-flags.DEFINE_bool("overwrite", False, "Replace an existing run directory.")
-flags.DEFINE_integer("checkpoint_every", 200, "Save a resumable checkpoint every N steps.")
-flags.DEFINE_enum("strategy", "auto", distribute.STRATEGIES,
-                  "auto: all local GPUs (MirroredStrategy) if any, else one device; "
-                  "multi_worker: the cluster in TF_CONFIG.")
-flags.DEFINE_bool("mixed_precision", False, "float16 compute with GPUs, bfloat16 without (CPUs "
-                  "with AMX/AVX512_BF16); float32 weights, outputs and loss.")
-cli.define_experiment_flags()
-FLAGS = flags.FLAGS
-
-
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {argv[1:]}")
-    try:
-        # First: multi-worker collectives must be configured before TensorFlow does anything.
-        strategy = distribute.make_strategy(FLAGS.strategy)
-        config = cli.config_from_flags()
-        run_dir = FLAGS.run_dir or rundir.default_path(config)
-        training.train(config, run_dir, overwrite=FLAGS.overwrite,
-                       checkpoint_every=FLAGS.checkpoint_every, strategy=strategy,
-                       mixed_precision=FLAGS.mixed_precision)
-    except (ValueError, training.TrainingDiverged, rundir.RunDirExists) as error:
-        sys.exit(f"train.py: error: {error}")
-    if distribute.is_chief():  # the other workers' folders are thrown away
-        print(f"\nrun directory: {run_dir}\n"
-              f"  tensorboard --logdir={os.path.join(run_dir, rundir.TENSORBOARD)}")
-
+from mlclf import commands
 
 if __name__ == "__main__":
-    app.run(main)
+    commands.run("train")

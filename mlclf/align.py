@@ -259,5 +259,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    define_flags()
-    app.run(main)
+    from mlclf import commands
+    commands.run("align")

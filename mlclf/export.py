@@ -1,6 +1,6 @@
 """SavedModel for TF Serving: raw text and a language code in, scores, labels and attention out.
 
-    python -m mlclf.export --run_dir=RUN [--version=N]    (train.py already exports RUN/export/1)
+    mlclf export --run_dir=RUN [--version=N]    (mlclf train already exports RUN/export/1)
 
 `export_run` writes `RUN/export/<version>/`, the layout TF Serving watches (integer version
 folders, the highest served). Signature `serving_default`:
@@ -185,7 +185,5 @@ def export_run(run_dir: str, version: int | None = None) -> str:
 
 
 if __name__ == "__main__":
-    from absl import app, flags
-    flags.DEFINE_string("run_dir", None, "Run directory written by train.py.", required=True)
-    flags.DEFINE_integer("version", None, "Version folder; default: the next integer.")
-    app.run(lambda argv: print(export_run(flags.FLAGS.run_dir, flags.FLAGS.version)))
+    from mlclf import commands
+    commands.run("export")

@@ -50,14 +50,17 @@ class ExperimentConfig:
                               "vectors, LANG:FILE,..., or a directory of <code>.vec files "
                               "(python -m mlclf.align).")
     freeze_embeddings: bool = setting(False, "Keep loaded embeddings fixed.")
-    vocab: str = setting("shared", "shared: one vocabulary for all languages; per_language: one "
-                         "per language.")
+    vocab: str = setting("auto", "shared: one vocabulary for all languages; per_language: one "
+                         f"per language; auto: the model's own ({models.auto_help('vocab')}).",
+                         choices=("auto", "shared", "per_language"))
     min_count: int = setting(1, "Drop training words seen fewer times.")
     max_vocab: int = setting(100_000, "Keep at most this many words (most frequent first).")
     subword_buckets: int = setting(0, "Hashed character n-gram buckets (fastText style); 0 "
                                    "disables.")
-    label_space: str = setting("per_language", "per_language: disjoint label sets (the paper); "
-                               "shared: same name, same output.")
+    label_space: str = setting("auto", "per_language: disjoint label sets (the MHAN paper); "
+                               "shared: same name, same output (the CNN paper); auto: the "
+                               f"model's own ({models.auto_help('label_space')}).",
+                               choices=("auto", "per_language", "shared"))
     max_sentences: int = setting(30, "Sentences kept per document (hierarchical models).")
     max_words: int = setting(30, "Words per sentence (hierarchical) or per document (flat).")
     batch_size: int = setting(16, "Global batch size; split evenly across languages.")
@@ -83,6 +86,9 @@ class ExperimentConfig:
     def __post_init__(self):
         self.langs = tuple(self.langs)
         spec = models.get(self.model)  # a ValueError naming the registered models
+        for name in models.registry.AUTO:  # config.json keeps what "auto" meant for this model
+            if getattr(self, name) == "auto":
+                setattr(self, name, spec.auto_value(name))
         if self.at_least_one not in ("auto", "true", "false"):
             raise ValueError(f"--at_least_one must be auto, true or false, got {self.at_least_one!r}")
         if not spec.multilingual and len(self.langs) != 1:

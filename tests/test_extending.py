@@ -73,3 +73,22 @@ def test_a_model_registered_outside_mlclf_trains_evaluates_and_exports(tiny_corp
     np.testing.assert_allclose(served["scores"].numpy()[0, scored.output_indices],
                                scored.scores[0], atol=1e-5)
     assert served["labels"].numpy()[0, 0].decode() == "health"
+
+
+def test_auto_label_space_and_vocab_are_what_the_model_spec_says():
+    # The CNN paper's system unless asked otherwise; the MHAN family keeps per-language heads.
+    cnn = task.ExperimentConfig(model="cnn", langs=("en", "ar"))
+    assert (cnn.label_space, cnn.vocab) == ("shared", "shared")
+    mhan = task.ExperimentConfig(model="mhan_att", langs=("en", "ar"))
+    assert (mhan.label_space, mhan.vocab) == ("per_language", "shared")
+    asked = task.ExperimentConfig(model="cnn", langs=("en", "ar"), label_space="per_language")
+    assert asked.label_space == "per_language"
+    # config.json holds the resolved value, so the run reads back the same whatever auto means.
+    assert task.ExperimentConfig.from_json(cnn.to_json()).label_space == "shared"
+    assert '"label_space": "shared"' in cnn.to_json()
+    # A model says what auto means for it in its spec, and nowhere else.
+    models.register({"auto_probe": models.ModelSpec(
+        build_bag_of_embeddings, hierarchical=False, multilingual=True, language_agnostic=True,
+        auto={"vocab": "per_language"})})
+    probe = task.ExperimentConfig(model="auto_probe", langs=("en", "ar"))
+    assert (probe.label_space, probe.vocab) == ("per_language", "per_language")

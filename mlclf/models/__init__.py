@@ -8,9 +8,9 @@
 A new model: its own file, and one line below (docs/extending.md).
 """
 from mlclf.models import cnn, han
-from mlclf.models.registry import Models, ModelSpec, get, names, register
+from mlclf.models.registry import Models, ModelSpec, auto_help, get, names, register
 
 register(han.SPECS)
 register(cnn.SPECS)
 
-__all__ = ["Models", "ModelSpec", "get", "names", "register"]
+__all__ = ["Models", "ModelSpec", "auto_help", "get", "names", "register"]

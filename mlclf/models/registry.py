@@ -54,6 +54,12 @@ def label_targets(targets, config, resources):
     return targets["labels"]
 
 
+# What "auto" (the default of these ExperimentConfig fields) means for a model that does not say:
+# the MHAN paper's per-language label sets over one vocabulary. A model's spec may say otherwise
+# (ModelSpec.auto): the CNN paper's system is one category index for all languages.
+AUTO = {"label_space": "per_language", "vocab": "shared"}
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelSpec:
     """What mlclf needs to know about a model besides its name."""
@@ -70,6 +76,12 @@ class ModelSpec:
     # The ExperimentConfig fields that only this model reads: its section of the flags (their
     # help says so).
     config_fields: tuple = ()
+    # {field: value} that "auto" means for this model where it differs from AUTO.
+    auto: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def auto_value(self, field: str) -> str:
+        """The value that `--<field>=auto` means for this model."""
+        return {**AUTO, **self.auto}[field]
 
 
 _MODELS: dict = {}
@@ -88,6 +100,14 @@ def get(name: str) -> ModelSpec:
         return _MODELS[name]
     except KeyError:
         raise ValueError(f"unknown --model={name!r}; choose from {', '.join(_MODELS)}") from None
+
+
+def auto_help(field: str) -> str:
+    """What "auto" means for `field`, model by model: "per_language for nn, ...; shared for cnn"."""
+    by_value: dict = {}
+    for name, spec in _MODELS.items():
+        by_value.setdefault(spec.auto_value(field), []).append(name)
+    return "; ".join(f"{value} for {', '.join(group)}" for value, group in by_value.items())
 
 
 def names(**traits) -> list:

@@ -26,9 +26,13 @@ InvalidArgumentError naming the known languages, except for runs that can read a
 vocabulary): there an unknown code is scored with all outputs, as evaluate.py scores an unseen
 language.
 
-`assets.extra/serving.json` (not read by the graph) gives the output names and languages, the
-training languages and the run's decision rule (`threshold`, `at_least_one`: see README), for
-clients that turn scores into predicted labels.
+`assets.extra/serving.json` (not read by the graph) is for clients that turn scores into
+predicted labels (`mlclf.inference` reads it): the output names and languages, the training
+languages, each one's output columns (`outputs_by_language`), the graph's table of language
+codes (`language_codes`: `alias_key(code)` -> training language), what an unknown code gets
+(`unknown_languages`), and the run's decision rule: `decision` names it ("threshold": the
+labels scoring `threshold` or more, and with `at_least_one` the best label when none does;
+see README), its parameters beside it.
 """
 from __future__ import annotations
 
@@ -52,8 +56,9 @@ INPUT_SIGNATURE = [tf.TensorSpec([None], tf.string, name="text"),
 EXTRA_FILE = os.path.join("assets.extra", "serving.json")
 
 
-def _alias_key(code: str) -> str:
-    """The form of a code the alias table is keyed by; `_alias_keys` does the same in TF."""
+def alias_key(code: str) -> str:
+    """The form of a code the alias table is keyed by; `_alias_keys` does the same in TF (and
+    mlclf.inference with serving.json's copy of the table)."""
     return code.strip().lower().replace("-", "_")
 
 
@@ -73,7 +78,7 @@ def language_aliases(training_languages) -> dict:
     aliases = {}
     for code in itertools.chain(training_languages, short_codes):
         try:
-            aliases.setdefault(_alias_key(code), languages_lib.resolve(code, training_languages))
+            aliases.setdefault(alias_key(code), languages_lib.resolve(code, training_languages))
         except languages_lib.UnknownLanguageError:
             pass
     return aliases
@@ -95,11 +100,11 @@ class Serving:
         self._spec = resources.spec
         # evaluation.unseen_language_problem only names the language in its message.
         self.any_language = evaluation.unseen_language_problem(config, "?") is None
-        aliases = language_aliases(self.languages)
+        self.aliases = language_aliases(self.languages)
         self._aliases = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(
-                tf.constant(list(aliases), tf.string),
-                tf.constant([self.languages.index(lang) for lang in aliases.values()],
+                tf.constant(list(self.aliases), tf.string),
+                tf.constant([self.languages.index(lang) for lang in self.aliases.values()],
                             tf.int32)),
             default_value=-1)
         # Row i: training language i; the last row: any other language (all outputs).
@@ -173,9 +178,14 @@ def export_run(run_dir: str, version: int | None = None) -> str:
         with open(os.path.join(staging, EXTRA_FILE), "w", encoding="utf-8") as f:
             json.dump({"model": config.model, "languages": list(resources.languages),
                        "unknown_languages": "all outputs" if serving.any_language else "error",
+                       "decision": "threshold",
                        "threshold": config.threshold, "at_least_one": resources.at_least_one,
                        "output_names": resources.label_space.output_names,
-                       "output_languages": resources.label_space.output_languages},
+                       "output_languages": resources.label_space.output_languages,
+                       "outputs_by_language": {
+                           lang: np.flatnonzero(resources.label_space.mask(lang)).tolist()
+                           for lang in resources.languages},
+                       "language_codes": serving.aliases},
                       f, indent=1, ensure_ascii=False)
         os.rename(staging, path)
     finally:

@@ -1,0 +1,113 @@
+"""Classifying new text: `mlclf.load(RUN)` and `mlclf predict` run the export's graph and decide
+by its serving.json, so Python, the command and TF Serving give the same numbers."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import mlclf
+from mlclf import inference, metrics, task, text, training
+
+TEXTS = ["The doctor said the hospital needs a vaccine. The team won the match!",
+         "Le médecin de l'hôpital a dit: la maladie recule.",
+         "Election: the minister and parliament vote today.",
+         ""]
+LANGS = ["en", "fra", "EN", "fr"]
+
+# A fresh interpreter that cannot import mlclf runs the export as TF Serving would.
+SERVE = r"""
+import importlib.abc, json, sys
+
+class BlockMlclf(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "mlclf":
+            raise ImportError("mlclf is blocked in this interpreter")
+
+sys.meta_path.insert(0, BlockMlclf())
+import tensorflow as tf
+
+export_dir, texts, langs = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+serve = tf.saved_model.load(export_dir).signatures["serving_default"]
+outputs = serve(text=tf.constant(texts), lang=tf.constant(langs))
+print(json.dumps({name: value.numpy().tolist() for name, value in outputs.items()
+                  if name != "labels"}))
+"""
+
+
+@pytest.fixture(scope="module")
+def run(tiny_corpus, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("predict")
+    config = task.ExperimentConfig(
+        model="mhan_att", dataset="jsonl", langs=("en", "fr"), manual_dir=tiny_corpus,
+        data_dir=str(tmp / "tfds"), embed_dim=8, hidden=8, max_sentences=4, max_words=8,
+        batch_size=8, epochs=1, steps_per_epoch=4, learning_rate=0.05, seed=1)
+    run_dir = str(tmp / "run")
+    training.train(config, run_dir, verbose=0)
+    return run_dir
+
+
+def _serving(run_dir):
+    with open(os.path.join(run_dir, "export", "1", "assets.extra", "serving.json"),
+              encoding="utf-8") as f:
+        return json.load(f)
+
+
+def test_python_api_gives_the_scores_of_the_export_served_without_mlclf(run):
+    served = subprocess.run([sys.executable, "-I", "-c", SERVE, os.path.join(run, "export", "1"),
+                             json.dumps(TEXTS), json.dumps(LANGS)],
+                            capture_output=True, text=True, check=True)
+    expected = json.loads(served.stdout.splitlines()[-1])
+    serving = _serving(run)
+    predictions = mlclf.load(run).predict(TEXTS, LANGS)
+    for i, (prediction, lang) in enumerate(zip(predictions, ["en", "fr", "en", "fr"])):
+        own = serving["outputs_by_language"][lang]
+        # The scores are the graph's, for the language's outputs, best first.
+        want = {serving["output_names"][j]: expected["scores"][i][j] for j in own}
+        assert prediction["scores"] == pytest.approx(want, abs=1e-6)
+        assert list(prediction["scores"]) == sorted(want, key=want.get, reverse=True)
+        # The labels are serving.json's rule applied to them.
+        decided = metrics.decide(np.asarray([list(want.values())]),
+                                 threshold=serving["threshold"],
+                                 at_least_one=serving["at_least_one"])[0]
+        keep = dict(zip(want, decided))
+        assert prediction["labels"] == [name for name in prediction["scores"] if keep[name]]
+    # The tiny corpus is single-label, so at_least_one gives every document a label.
+    assert serving["at_least_one"] and all(p["labels"] for p in predictions)
+
+
+def test_attention_is_the_graphs_over_the_words_it_read(run):
+    attention = mlclf.load(run).attention(TEXTS[:2], ["en", "fr"])
+    words = text.tokenize(TEXTS[:2], hierarchical=True).to_list()
+    for document, tokens in zip(attention, words):
+        assert document["sentences"] == [[w.decode() for w in sentence[:8]]
+                                         for sentence in tokens[:4]]
+        assert sum(document["sentence_attention"]) == pytest.approx(1, abs=1e-4)
+        for sentence, weights in zip(document["sentences"], document["word_attention"]):
+            assert len(weights) == len(sentence)
+            assert sum(weights) == pytest.approx(1, abs=1e-4)
+
+
+def test_an_unknown_language_is_refused_before_any_text_is_scored(run):
+    with pytest.raises(ValueError, match=r"unknown language code 'de'.*\ben, fr\b"):
+        mlclf.load(run).predict(TEXTS[:2], ["en", "de"])
+
+
+def test_decision_rules_are_serving_json_s():
+    scores = np.array([[0.1, 0.3, 0.2]])
+    by_threshold = inference.DECISIONS["threshold"]({"threshold": 0.25, "at_least_one": False})
+    assert by_threshold(scores).tolist() == [[False, True, False]]
+    alone = inference.DECISIONS["threshold"]({"threshold": 0.5, "at_least_one": True})
+    assert alone(scores).tolist() == [[False, True, False]]
+    assert inference.DECISIONS["argmax"]({})(scores).tolist() == [[False, True, False]]
+
+
+def test_an_export_with_an_unknown_rule_is_refused_before_loading(run, tmp_path):
+    os.symlink(os.path.join(run, "export", "1", "saved_model.pb"), tmp_path / "saved_model.pb")
+    (tmp_path / "assets.extra").mkdir()
+    (tmp_path / "assets.extra" / "serving.json").write_text(
+        json.dumps({**_serving(run), "decision": "vote"}))
+    with pytest.raises(ValueError, match="decision rule 'vote' is unknown"):
+        inference.Classifier(str(tmp_path))

@@ -46,17 +46,31 @@ class CorpusBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
     """
 
     HOMEPAGE = None
+    # The options a user may give this corpus (how to read their files, e.g. which column holds
+    # the text): names of mlclf's config fields, passed as {name: value}. Upstream corpora have
+    # fixed layouts and take none.
+    OPTIONS = ()
 
     def _info(self):
         return self.dataset_info_from_configs(features=features(), homepage=self.HOMEPAGE)
 
     @classmethod
-    def config_for(cls, lang):
+    def config_for(cls, lang, options=None):
         """The class's own config for `lang` (TFDS refuses a twin), else a new one."""
         if not (isinstance(lang, str) and LANG_CODE.fullmatch(lang)):
             raise CorpusError(f"{cls.name}: {lang!r} is not a language code (letters, digits, "
                               "_ and -)")
+        cls.check_options(options)
         return cls.builder_configs.get(lang) or language_config(lang, cls.name)
+
+    @classmethod
+    def check_options(cls, options):
+        """Options this corpus does not read are an error, never silently ignored."""
+        unknown = sorted(set(options or ()) - set(cls.OPTIONS))
+        if unknown:
+            takes = ", ".join(f"--{name}" for name in cls.OPTIONS) or "none"
+            raise CorpusError(f"{', '.join(f'--{name}' for name in unknown)}: not an option of "
+                              f"the {cls.name} corpus (its options: {takes})")
 
     @classmethod
     def is_root(cls, path):
@@ -64,9 +78,17 @@ class CorpusBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
         return (path / "languages").is_dir()
 
     @classmethod
-    def languages_in(cls, root):
+    def languages_in(cls, root, options=None):
         """The language codes present under the corpus folder `root`."""
+        del options  # a fixed layout
         return subdir_languages(root)
+
+    @classmethod
+    def source_files(cls, root):
+        """A user's corpus: the files its builds depend on (mlclf.corpora names the prepared
+        folder after a hash of them and the options). None for an upstream corpus."""
+        del root
+        return None
 
     @classmethod
     def find_root(cls, manual_dir):
@@ -88,9 +110,10 @@ class CorpusBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
         return root
 
     @classmethod
-    def discover_languages(cls, manual_dir):
+    def discover_languages(cls, manual_dir, options=None):
         """Sorted languages present in a manual dir."""
-        return sorted(cls.languages_in(cls.corpus_root(manual_dir)))
+        cls.check_options(options)
+        return sorted(cls.languages_in(cls.corpus_root(manual_dir), options))
 
     def manual_root(self, dl_manager):
         """The corpus folder in the build's manual dir, or None when there is none (download)."""
@@ -140,13 +163,18 @@ def pick_files(folder, candidates, optional=()):
 
 def read_text(path):
     """The file decoded as UTF-8 (a BOM is dropped); anything else is an error naming the line."""
-    data = epath.Path(path).read_bytes()
+    return decode(epath.Path(path).read_bytes(), path)
+
+
+def decode(data, source):
+    """`data` (bytes read from `source`, a path or a name for messages) decoded as `read_text`
+    decodes a file."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
-        raise CorpusError(f"{path}, line {line}: not valid UTF-8 (byte 0x{data[e.start]:02x} at "
-                          f"offset {e.start}); re-encode the file as UTF-8") from None
+        raise CorpusError(f"{source}, line {line}: not valid UTF-8 (byte 0x{data[e.start]:02x} "
+                          f"at offset {e.start}); re-encode the file as UTF-8") from None
 
 
 def read_table(path, delimiter, required):
@@ -155,7 +183,11 @@ def read_table(path, delimiter, required):
     Returns `(header, rows)`, rows being `(location, {column: value})`. Quoted fields may span
     lines; the location is the line where the row starts. Blank lines are ignored.
     """
-    text = read_text(path)
+    return parse_table(read_text(path), path, delimiter, required)
+
+
+def parse_table(text, path, delimiter, required):
+    """`read_table` on the `text` of `path` (a path or a name for messages)."""
     csv.field_size_limit(_MAX_FIELD_CHARS)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     start = 1

@@ -133,11 +133,12 @@ def _tokenize(texts):
     return text.tokenize(texts, hierarchical=False)
 
 
-def corpus_sentences(dataset: str, lang: str, splits, *, data_dir: str, manual_dir=None):
+def corpus_sentences(dataset: str, lang: str, splits, *, data_dir: str, manual_dir=None,
+                     options=None):
     """Yields ((split, id), tokens) for a language's documents in `splits`."""
     for split in splits:
         examples = corpora.load_split(dataset, lang, split, data_dir=data_dir,
-                                      manual_dir=manual_dir)
+                                      manual_dir=manual_dir, options=options)
         # 256: tokenize's cost grows faster than the batch (padding to the longest text).
         for ids, texts in examples.map(lambda ex: (ex["id"], ex["text"])).batch(256):
             for doc_id, tokens in zip(ids.numpy(), _tokenize(texts).to_list()):
@@ -227,7 +228,8 @@ def _with_progress(langs, data_dir):
     for number, lang in enumerate(langs, start=1):
         print(f"[{number}/{len(langs)}] {lang}", file=sys.stderr, flush=True)
         yield lang, corpus_sentences(FLAGS.dataset, lang, FLAGS.splits, data_dir=data_dir,
-                                     manual_dir=_manual_dir())
+                                     manual_dir=_manual_dir(),
+                                     options=cli.corpus_options(FLAGS.dataset))
 
 
 def main(argv):
@@ -239,7 +241,8 @@ def main(argv):
     data_dir = os.path.expanduser(FLAGS.data_dir)
     try:
         check_output(FLAGS.output)
-        available = corpora.available_languages(FLAGS.dataset, _manual_dir())
+        available = corpora.available_languages(FLAGS.dataset, _manual_dir(),
+                                                cli.corpus_options(FLAGS.dataset))
         langs = languages_lib.resolve_all(FLAGS.langs, available)
         with contextlib.redirect_stdout(sys.stderr):  # TFDS's progress chatter
             vectors, stats = build(_with_progress(langs, data_dir), dim=FLAGS.dim,

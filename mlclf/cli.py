@@ -12,15 +12,18 @@ import os
 
 from absl import flags
 
-from mlclf import models, task
+from mlclf import corpora, models, task
 
-CORPUS_FLAGS = ("dataset", "langs", "manual_dir", "data_dir")
+CORPUS_FLAGS = ("dataset", "langs", "manual_dir", "data_dir") + task.CORPUS_OPTIONS
 _FIELDS = {field.name: field for field in dataclasses.fields(task.ExperimentConfig)}
 
 
 def _help(field) -> str:
-    """The field's help, and which models alone read it (their registry `config_fields`)."""
+    """The field's help, and which models alone read it (their registry `config_fields`), or
+    which corpora (their builder's OPTIONS)."""
     readers = [name for name in models.names() if field.name in models.get(name).config_fields]
+    readers += [f"--dataset={name}" for name in corpora.DATASETS
+                if field.name in corpora.builder_class(name).OPTIONS]
     return field.metadata["help"] + (f" ({', '.join(readers)} only)" if readers else "")
 
 
@@ -62,6 +65,12 @@ def manual_dir(flag_value, dataset: str):
     if not flag_value and os.environ.get("MLCLF_MANUAL_DIR"):
         return os.path.join(os.environ["MLCLF_MANUAL_DIR"], dataset)
     return flag_value
+
+
+def corpus_options(dataset: str) -> dict:
+    """The corpus options of the command's flags, for `dataset` (task.corpus_options)."""
+    return task.corpus_options(dataset, {name: flags.FLAGS[name].value
+                                         for name in task.CORPUS_OPTIONS})
 
 
 def config_from_flags() -> task.ExperimentConfig:

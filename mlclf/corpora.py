@@ -3,9 +3,14 @@
 The builders live in `datasets/` (installed as `mlclf_datasets`). A language is prepared into
 `data_dir` on first use and reused afterwards. Bad input surfaces as `CorpusError` with the
 builder's message (file and line), never as a TFDS wrapper around it.
+
+`options` ({name: value}) tell a corpus of the user's own files how to read them (`csv`: which
+column holds the text, ...); each builder lists those it reads (`OPTIONS`), and any other is an
+error. Upstream corpora take none.
 """
 import hashlib
 import importlib
+import json
 import os
 
 import tensorflow_datasets as tfds
@@ -15,7 +20,7 @@ from mlclf_datasets.errors import CorpusError
 __all__ = ["DATASETS", "SPLITS", "CorpusError", "available_languages", "load_split",
            "prepared_language", "read_split", "split_sizes"]
 
-DATASETS = ("masakhanews", "brighter", "sib200", "dw", "jsonl")
+DATASETS = ("masakhanews", "brighter", "sib200", "dw", "jsonl", "csv")
 SPLITS = ("train", "validation", "test")
 
 
@@ -26,22 +31,23 @@ def builder_class(dataset):
     return importlib.import_module(f"mlclf_datasets.{dataset}.{dataset}_dataset_builder").Builder
 
 
-def available_languages(dataset, manual_dir=None):
+def available_languages(dataset, manual_dir=None, options=None):
     """Languages present in `manual_dir` (any found there), else the builder's known list."""
     cls = builder_class(dataset)
     if manual_dir is None:
+        cls.check_options(options)
         return sorted(cls.builder_configs)
-    return cls.discover_languages(manual_dir)
+    return cls.discover_languages(manual_dir, options)
 
 
-def load_split(dataset, lang, split, *, data_dir, manual_dir=None):
+def load_split(dataset, lang, split, *, data_dir, manual_dir=None, options=None):
     """A `tf.data.Dataset` of {id, lang, text, labels} for one language's split."""
     _check_split(split)  # before building anything
     return read_split(prepared_language(dataset, lang, data_dir=data_dir,
-                                        manual_dir=manual_dir), split)
+                                        manual_dir=manual_dir, options=options), split)
 
 
-def prepared_language(dataset, lang, *, data_dir, manual_dir=None):
+def prepared_language(dataset, lang, *, data_dir, manual_dir=None, options=None):
     """The language's TFDS builder, prepared in `data_dir` unless it already is.
 
     Read its splits with `read_split`. Data derived from the corpus (token caches) goes inside
@@ -49,7 +55,8 @@ def prepared_language(dataset, lang, *, data_dir, manual_dir=None):
     """
     cls = builder_class(dataset)
     root = None if manual_dir is None else cls.corpus_root(manual_dir)
-    builder = cls(config=cls.config_for(lang), data_dir=_source_data_dir(dataset, data_dir, root))
+    builder = cls(config=cls.config_for(lang, options),
+                  data_dir=_source_data_dir(cls, data_dir, root, options))
     if builder.data_path.exists():  # TFDS's own reuse test: builds are moved in when complete
         return builder
     if manual_dir is None and lang not in cls.builder_configs:
@@ -81,27 +88,31 @@ def _check_split(split):
         raise CorpusError(f"unknown split {split!r}; splits are {', '.join(SPLITS)}")
 
 
-def split_sizes(dataset, lang, *, data_dir, manual_dir=None):
+def split_sizes(dataset, lang, *, data_dir, manual_dir=None, options=None):
     """{split: number of documents} for the splits the language has."""
-    splits = prepared_language(dataset, lang, data_dir=data_dir, manual_dir=manual_dir).info.splits
+    splits = prepared_language(dataset, lang, data_dir=data_dir, manual_dir=manual_dir,
+                               options=options).info.splits
     return {split: splits[split].num_examples for split in SPLITS if split in splits}
 
 
-def _source_data_dir(dataset, data_dir, root):
-    """Where a dataset is prepared. A jsonl corpus is anyone's files under one name, so its builds
-    go to a folder named after a hash of the files' contents: two corpora never collide."""
+def _source_data_dir(cls, data_dir, root, options):
+    """Where a dataset is prepared. A corpus of the user's own files (jsonl, csv) is anyone's
+    files under one name, so its builds go to a folder named after a hash of the files'
+    contents and the options they are read with: two corpora never collide, and an edited
+    corpus is built again."""
     data_dir = os.path.expanduser(os.fspath(data_dir))
-    if dataset != "jsonl":
+    files = None if root is None else cls.source_files(root)
+    if files is None:
         return data_dir
-    if root is None:
-        raise CorpusError("jsonl needs manual_dir: the folder holding your .jsonl files")
     digest = hashlib.sha256()
-    for path in sorted(root.glob("*.jsonl")):
+    if options:
+        digest.update(json.dumps(options, sort_keys=True).encode())
+    for path in files:
         digest.update(path.name.encode() + b"\0")
         with path.open("rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 digest.update(chunk)
-    return os.path.join(data_dir, f"jsonl-{digest.hexdigest()[:12]}")
+    return os.path.join(data_dir, f"{cls.name}-{digest.hexdigest()[:12]}")
 
 
 def _corpus_error(error):

@@ -177,7 +177,8 @@ def languages_to_evaluate(config, resources, codes) -> list:
         return list(resources.languages)
     available = set(resources.languages)
     try:
-        available |= set(corpora.available_languages(config.dataset, config.manual_dir))
+        available |= set(corpora.available_languages(
+            config.dataset, config.manual_dir, task.corpus_options(config.dataset, config)))
     except (ValueError, OSError):
         pass
     return languages_lib.resolve_all(codes, sorted(available))

@@ -31,11 +31,12 @@ def define_flags():
     flags.DEFINE_string("stats_json", None, "Also write the counts here as JSON.")
 
 
-def prepare(dataset, codes, *, data_dir, manual_dir=None):
+def prepare(dataset, codes, *, data_dir, manual_dir=None, options=None):
     """Prepares the languages `codes` name; returns {lang: {split: count}}."""
-    available = corpora.available_languages(dataset, manual_dir)
+    available = corpora.available_languages(dataset, manual_dir, options)
     langs = languages.resolve_all(codes, available)
-    return {lang: corpora.split_sizes(dataset, lang, data_dir=data_dir, manual_dir=manual_dir)
+    return {lang: corpora.split_sizes(dataset, lang, data_dir=data_dir, manual_dir=manual_dir,
+                                      options=options)
             for lang in langs}
 
 
@@ -64,7 +65,8 @@ def main(argv):
     try:
         with contextlib.redirect_stdout(sys.stderr):  # TFDS's progress chatter; stdout: results
             counts = prepare(FLAGS.dataset, FLAGS.langs, data_dir=FLAGS.data_dir,
-                             manual_dir=cli.manual_dir(FLAGS.manual_dir, FLAGS.dataset))
+                             manual_dir=cli.manual_dir(FLAGS.manual_dir, FLAGS.dataset),
+                             options=cli.corpus_options(FLAGS.dataset))
     except (corpora.CorpusError, languages.UnknownLanguageError) as e:
         sys.exit(f"prepare: {e}")
     print(format_table(counts))

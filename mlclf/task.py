@@ -43,6 +43,16 @@ class ExperimentConfig:
         "(masakhanews, brighter, sib200).")
     data_dir: str = setting(os.path.join("~", "tensorflow_datasets"),
                             "Where TFDS keeps prepared datasets.")
+    # How to read a corpus of your own files (corpus options: the builder names those it reads).
+    text_column: str = setting("text", "The column holding the text.", corpus_option=True)
+    label_column: str = setting("labels", "The column holding the label (or labels, with "
+                                "--label_separator); an empty cell: no label.", corpus_option=True)
+    lang_column: str = setting("lang", "The column holding the language code.",
+                               corpus_option=True)
+    id_column: str = setting("id", "The column holding document ids, if there is one (else "
+                             "<split>-<row>).", corpus_option=True)
+    label_separator: str = setting("", "What joins several labels in one cell (e.g. '|'); "
+                                   "empty: a cell is one label.", corpus_option=True)
     encoder: str = setting("dense", "Word and sentence encoders: dense | gru | bigru.")
     hidden: int = setting(100, "Encoder size (per direction for bigru).")
     embed_dim: int = setting(100, "Word embedding size (must match --embeddings files when given).")
@@ -148,9 +158,25 @@ def input_spec(config: ExperimentConfig) -> data.InputSpec:
                           num_true=config.num_true)
 
 
+CORPUS_OPTIONS = tuple(field.name for field in dataclasses.fields(ExperimentConfig)
+                       if field.metadata.get("corpus_option"))
+
+
+def corpus_options(dataset: str, values) -> dict:
+    """The corpus options ({name: value}) to read `dataset` with, from `values` (a config, or
+    {name: value}): those its builder reads, and any other not left at its default, which the
+    builder then refuses (an option that would do nothing is an error, not ignored)."""
+    get = values.get if isinstance(values, dict) else lambda name: getattr(values, name)
+    reads = corpora.builder_class(dataset).OPTIONS
+    defaults = {field.name: field.default for field in dataclasses.fields(ExperimentConfig)}
+    return {name: get(name) for name in CORPUS_OPTIONS
+            if name in reads or get(name) != defaults[name]}
+
+
 def resolve_languages(config: ExperimentConfig, codes) -> list:
     """User codes (ISO or corpus) -> the corpus' own codes, with a clear error when unknown."""
-    available = corpora.available_languages(config.dataset, config.manual_dir)
+    available = corpora.available_languages(config.dataset, config.manual_dir,
+                                            corpus_options(config.dataset, config))
     return languages_lib.resolve_all(list(codes), available)
 
 
@@ -163,7 +189,8 @@ def load_examples(config: ExperimentConfig, langs, split: str) -> dict:
     for lang in langs:
         # One builder for both: for a jsonl corpus, finding it hashes the user's files.
         prepared = corpora.prepared_language(config.dataset, lang, data_dir=data_dir,
-                                             manual_dir=config.manual_dir)
+                                             manual_dir=config.manual_dir,
+                                             options=corpus_options(config.dataset, config))
         examples[lang] = data.cache_tokens(
             corpora.read_split(prepared, split), config.hierarchical,
             os.path.join(os.fspath(prepared.data_path), "mlclf_tokens",

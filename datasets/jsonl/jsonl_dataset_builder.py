@@ -27,8 +27,12 @@ class Builder(_common.CorpusBuilder):
         return any((path / name).is_file() for names in _FILES.values() for name in names)
 
     @classmethod
-    def languages_in(cls, root):
+    def languages_in(cls, root, options=None):
         return {lang for _, docs in _read_splits(root).values() for *_, lang in docs}
+
+    @classmethod
+    def source_files(cls, root):
+        return sorted(root.glob("*.jsonl"))
 
     def _split_generators(self, dl_manager):
         root = self.manual_root(dl_manager)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -77,60 +77,74 @@ class Classifier:
         raise ValueError(f"unknown language code {code!r}: this model knows "
                          f"{', '.join(self.languages)}, also by their ISO 639-1 / 639-3 codes")
 
-    def _run(self, texts: Sequence[str], langs, batch_size: int):
-        """Yields (first document's index, columns per document, the signature's outputs as
-        numpy) batch by batch; every language code is checked before the first batch."""
+    @property
+    def has_attention(self) -> bool:
+        """Whether the graph gives attention (hierarchical models)."""
+        return "word_attention" in self._signature.structured_outputs
+
+    def predictions(self, texts: Sequence[str], langs, batch_size: int = 64,
+                    attention: bool = False) -> Iterator[dict]:
+        """`predict`, one document at a time as the batches are scored (for long inputs)."""
         texts = list(texts)
         langs = [langs] * len(texts) if isinstance(langs, str) else list(langs)
         if len(langs) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(langs)} language codes")
+        if attention and not self.has_attention:
+            raise ValueError(f"{self.path}: a {self.serving['model']} model has no attention")
         columns = {code: self.outputs(code) for code in set(langs)}
+        return self._scored(texts, langs, columns, batch_size, attention)
+
+    def _scored(self, texts, langs, columns, batch_size, attention):
+        """`predictions` once its arguments are checked (before any text is scored)."""
+        names = self.serving["output_names"]
         for start in range(0, len(texts), batch_size):
             batch = slice(start, start + batch_size)
-            outputs = self._signature(text=tf.constant(texts[batch], tf.string),
-                                      lang=tf.constant(langs[batch], tf.string))
-            yield start, [columns[code] for code in langs[batch]], \
-                {name: value.numpy() for name, value in outputs.items()}
+            outputs = {name: value.numpy() for name, value in self._signature(
+                text=tf.constant(texts[batch], tf.string),
+                lang=tf.constant(langs[batch], tf.string)).items()}
+            documents = _attended_words(texts[batch], outputs) if attention else None
+            for row, code in enumerate(langs[batch]):
+                own = columns[code]
+                scores = outputs["scores"][row][own]
+                order = np.argsort(-scores, kind="stable")
+                decided = self._decide(scores[np.newaxis])[0]
+                prediction = {"labels": [names[own[j]] for j in order if decided[j]],
+                              "scores": {names[own[j]]: float(scores[j]) for j in order}}
+                if attention:
+                    prediction.update(_attention(outputs, row, documents[row]))
+                yield prediction
 
-    def predict(self, texts: Sequence[str], langs, batch_size: int = 64) -> list:
-        """One {"labels": decided, best first; "scores": {label: score}} per text.
+    def predict(self, texts: Sequence[str], langs, batch_size: int = 64,
+                attention: bool = False) -> list:
+        """One {"labels": decided, best first; "scores": {label: score}, best first} per text,
+        with `attention` also `attention`'s keys.
 
         `langs`: one code for every text, or one per text (ISO 639-1/-3 or the corpus' code).
         """
-        names = self.serving["output_names"]
-        predictions = []
-        for _, columns, outputs in self._run(texts, langs, batch_size):
-            for scores, own in zip(outputs["scores"], columns):
-                own_scores = scores[own]
-                order = np.argsort(-own_scores, kind="stable")
-                decided = self._decide(own_scores[np.newaxis])[0]
-                predictions.append({
-                    "labels": [names[own[j]] for j in order if decided[j]],
-                    "scores": {names[own[j]]: float(own_scores[j]) for j in order}})
-        return predictions
+        return list(self.predictions(texts, langs, batch_size, attention))
 
     def attention(self, texts: Sequence[str], langs, batch_size: int = 64) -> list:
         """One {"sentences": the words the model read, "sentence_attention", "word_attention"}
         per text (hierarchical models only)."""
-        texts, attention = list(texts), []
-        for start, _, outputs in self._run(texts, langs, batch_size):
-            if "word_attention" not in outputs:
-                raise ValueError(f"{self.path}: a {self.serving['model']} model has no "
-                                 "attention outputs")
-            num_sentences, num_words = outputs["word_attention"].shape[1:]
-            batch_texts = tf.constant(list(texts[start:start + batch_size]), tf.string)
-            # The words the graph read: its own tokeniser, cut where its inputs are.
-            words = text_lib.tokenize(batch_texts, hierarchical=True).to_list()
-            for row, document in enumerate(words):
-                sentences = [[word.decode("utf-8") for word in sentence[:num_words]]
-                             for sentence in document[:num_sentences]]
-                attention.append({
-                    "sentences": sentences,
-                    "sentence_attention":
-                        outputs["sentence_attention"][row][:len(sentences)].tolist(),
-                    "word_attention": [outputs["word_attention"][row][k][:len(sentence)].tolist()
-                                       for k, sentence in enumerate(sentences)]})
-        return attention
+        keys = ("sentences", "sentence_attention", "word_attention")
+        return [{key: prediction[key] for key in keys}
+                for prediction in self.predictions(texts, langs, batch_size, attention=True)]
+
+
+def _attended_words(texts, outputs) -> list:
+    """The words the graph read, per document and sentence: its own tokeniser, cut to its
+    [sentences, words] input shape."""
+    num_sentences, num_words = outputs["word_attention"].shape[1:]
+    words = text_lib.tokenize(tf.constant(texts, tf.string), hierarchical=True).to_list()
+    return [[[word.decode("utf-8") for word in sentence[:num_words]]
+             for sentence in document[:num_sentences]] for document in words]
+
+
+def _attention(outputs, row: int, sentences: list) -> dict:
+    return {"sentences": sentences,
+            "sentence_attention": outputs["sentence_attention"][row][:len(sentences)].tolist(),
+            "word_attention": [outputs["word_attention"][row][k][:len(sentence)].tolist()
+                               for k, sentence in enumerate(sentences)]}
 
 
 def load(path: str) -> Classifier:

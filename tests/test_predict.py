@@ -10,6 +10,11 @@ import pytest
 
 import mlclf
 from mlclf import inference, metrics, task, text, training
+from mlclf.commands import predict as predict_command
+from mlclf.corpora import CorpusError
+
+# The installed console script, beside this interpreter.
+MLCLF = os.path.join(os.path.dirname(sys.executable), "mlclf")
 
 TEXTS = ["The doctor said the hospital needs a vaccine. The team won the match!",
          "Le médecin de l'hôpital a dit: la maladie recule.",
@@ -111,3 +116,51 @@ def test_an_export_with_an_unknown_rule_is_refused_before_loading(run, tmp_path)
         json.dumps({**_serving(run), "decision": "vote"}))
     with pytest.raises(ValueError, match="decision rule 'vote' is unknown"):
         inference.Classifier(str(tmp_path))
+
+
+def test_text_blocks_jsonl_and_csv_inputs_become_documents():
+    read = predict_command.read_documents
+    assert read(b"First doc.\n\nSecond doc.\n", "in.txt", "text", default_lang="en") == [
+        (1, "First doc.", "en"), (3, "Second doc.", "en")]
+    assert read(b"Title\nBody one.\n\n\nOther.\n", "in.txt", "blocks", default_lang="sw") == [
+        (1, "Title\nBody one.", "sw"), (5, "Other.", "sw")]
+    assert read(b'{"text": "A.", "lang": "fr", "id": "a"}\n{"text": "B."}\n', "in.jsonl",
+                "jsonl", default_lang="en") == [("a", "A.", "fr"), (2, "B.", "en")]
+    assert read(b'body,language\n"One, two.",fr\nThree.,\n', "in.csv", "csv",
+                default_lang="en", text_column="body", lang_column="language") == [
+        (2, "One, two.", "fr"), (3, "Three.", "en")]
+
+
+@pytest.mark.parametrize("data,fmt,message", [
+    (b'{"text": "A."}\n{"text": 3}\n', "jsonl", r"in, line 2: expected an object with a string"),
+    (b'{"text": "A."}\n{"text": \n', "jsonl", r"in, line 2: invalid JSON"),
+    (b"body\nOne.\n", "csv", r"in, line 1: no column 'text' \(--text_column\)"),
+    (b"text,lang\nOne.,en\nTwo.\n", "csv", r"in, line 3: expected 2 columns"),
+    (b"One.\n\xff\n", "text", r"in, line 2: not valid UTF-8"),
+])
+def test_bad_input_is_an_error_naming_the_line(data, fmt, message):
+    with pytest.raises(CorpusError, match=message):
+        predict_command.read_documents(data, "in", fmt, default_lang="en")
+    with pytest.raises(CorpusError, match=r"in, line 3: no language: give --lang"):
+        predict_command.read_documents(b"text,lang\nOne.,en\nTwo.,\n", "in", "csv")
+
+
+def test_the_command_writes_what_the_python_api_gives(run, tmp_path):
+    (tmp_path / "texts.txt").write_text("\n".join(TEXTS[:3]) + "\n", encoding="utf-8")
+    done = subprocess.run([MLCLF, "predict", f"--run_dir={run}", "--lang=en",
+                           f"--input={tmp_path / 'texts.txt'}", "--attention"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    written = [json.loads(line) for line in done.stdout.splitlines()]
+    expected = mlclf.load(run).predict(TEXTS[:3], "en", attention=True)
+    assert [record.pop("id") for record in written] == [1, 2, 3]
+    assert [record.pop("lang") for record in written] == ["en"] * 3
+    assert written == expected
+
+
+def test_the_command_refuses_an_unknown_language_with_one_line(run, tmp_path):
+    done = subprocess.run([MLCLF, "predict", f"--run_dir={run}", "--lang=xx"], input="A text.\n",
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode != 0 and done.stdout == ""
+    assert done.stderr.strip().splitlines()[-1].startswith(
+        "mlclf predict: error: unknown language code 'xx': this model knows en, fr")

@@ -17,6 +17,7 @@ COMMANDS = {
     "prepare": ("mlclf.prepare", "build corpora ahead of training; print documents per split"),
     "train": ("mlclf.commands.train", "train, validate, keep the best epoch, evaluate, export"),
     "evaluate": ("mlclf.commands.evaluate", "score a run on a split, any copy of a corpus"),
+    "predict": ("mlclf.commands.predict", "classify new texts with a run's exported model"),
     "export": ("mlclf.commands.export", "write a run's next SavedModel version"),
     "align": ("mlclf.align", "cross-lingual word vectors from a parallel corpus"),
 }

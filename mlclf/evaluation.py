@@ -11,6 +11,7 @@ import dataclasses
 from typing import Mapping, Optional
 
 import numpy as np
+import tensorflow as tf
 
 from mlclf import corpora, data, languages as languages_lib, metrics, models, task
 
@@ -79,9 +80,18 @@ def _decide(scores, threshold, at_least_one, top_k):
 
 
 def language_metrics(scored: LanguageScores, threshold: float, at_least_one=False,
-                     top_k=None) -> dict:
+                     top_k=None, label_space=None) -> dict:
+    """The METRICS of one language's decisions; with `label_space` (which names the labels)
+    also `per_label` (metrics.label_metrics) and, for single-label data, `confusion_matrix`."""
     predicted = _decide(scored.scores, threshold, at_least_one, top_k)
-    return metrics.classification_metrics(scored.gold, predicted)
+    row = metrics.classification_metrics(scored.gold, predicted)
+    if label_space is not None:
+        names = scored.label_names(label_space)
+        row["per_label"] = metrics.label_metrics(scored.gold, predicted, names)
+        matrix = metrics.confusion(scored.gold, predicted, names)
+        if matrix is not None:
+            row["confusion_matrix"] = matrix
+    return row
 
 
 def _documents(examples, hierarchical):
@@ -130,13 +140,36 @@ def document_records(examples, scored: LanguageScores, label_space, config,
 
 
 def metric_table(scored_by_lang: Mapping[str, LanguageScores], thresholds,
-                 at_least_one=False, top_k=None) -> dict:
-    """{lang: metrics} with `thresholds` a float or {lang: float} (unused with `top_k`)."""
+                 at_least_one=False, top_k=None, label_space=None) -> dict:
+    """{lang: metrics} with `thresholds` a float or {lang: float} (unused with `top_k`); with
+    `label_space`, per-label results too (`language_metrics`)."""
     table = {}
     for lang, scored in scored_by_lang.items():
         threshold = thresholds[lang] if isinstance(thresholds, Mapping) else thresholds
-        table[lang] = language_metrics(scored, threshold, at_least_one, top_k)
+        table[lang] = language_metrics(scored, threshold, at_least_one, top_k, label_space)
     return table
+
+
+def format_label_table(table: Mapping[str, dict]) -> str:
+    """Per language, each label's precision, recall, F1 and support (`evaluate --per_label`),
+    and the confusion matrix where the data is single-label."""
+    blocks = []
+    for lang, row in table.items():
+        per_label = row.get("per_label", {})
+        width = max([len("label")] + [len(name) for name in per_label])
+        lines = [f"{lang}:", f"  {'label':<{width}}      P      R     F1  support"]
+        lines += [f"  {name:<{width}}  {v['precision']:5.3f}  {v['recall']:5.3f}  "
+                  f"{v['f1']:5.3f}  {v['support']:7d}" for name, v in per_label.items()]
+        matrix = row.get("confusion_matrix")
+        if matrix:
+            cell = max(5, *(len(name) for name in matrix["predicted"]))
+            lines.append("  confusion (rows: gold, columns: predicted):")
+            lines.append(f"  {'':<{width}}" + "".join(f"  {name:>{cell}}"
+                                                      for name in matrix["predicted"]))
+            lines += [f"  {name:<{width}}" + "".join(f"  {count:>{cell}d}" for count in counts)
+                      for name, counts in zip(matrix["gold"], matrix["matrix"])]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 def format_table(table: Mapping[str, dict], unseen=()) -> str:
@@ -171,17 +204,35 @@ def unseen_language_problem(config, lang: str) -> Optional[str]:
 
 
 def languages_to_evaluate(config, resources, codes) -> list:
-    """The corpus codes that `codes` (ISO or corpus codes, or 'all') name among the training
-    languages and the corpus' own (when it can list them); no codes: the training languages."""
-    if not codes:
-        return list(resources.languages)
-    available = set(resources.languages)
+    """The corpus codes that `codes` (ISO or corpus codes, or 'all') name in `config`'s corpus
+    (the training languages when it cannot list its own); no codes: the training languages, in
+    another corpus the codes they resolve to there (`en` -> `eng`)."""
     try:
-        available |= set(corpora.available_languages(
-            config.dataset, config.manual_dir, task.corpus_options(config.dataset, config)))
+        available = corpora.available_languages(
+            config.dataset, config.manual_dir, task.corpus_options(config.dataset, config))
     except (ValueError, OSError):
-        pass
-    return languages_lib.resolve_all(codes, sorted(available))
+        available = list(resources.languages)
+    if not codes:
+        return [lang if lang in available else languages_lib.resolve(lang, available)
+                for lang in resources.languages]
+    return languages_lib.resolve_all(codes, available)
+
+
+def model_language(code: str, resources) -> Optional[str]:
+    """The training language that documents of corpus code `code` are read as: the same code,
+    else the one it names (`languages.resolve`, as the export's language table does: `eng` of
+    another corpus -> `en`); None for a language the run never trained on."""
+    if code in resources.languages:
+        return code
+    try:
+        return languages_lib.resolve(code, resources.languages)
+    except languages_lib.UnknownLanguageError:
+        return None
+
+
+def _read_as(examples, lang: str):
+    """`examples` with their `lang` feature set to `lang` (the model's code for them)."""
+    return examples.map(lambda example: {**example, "lang": tf.constant(lang)})
 
 
 def _pooled(scored_languages, num_outputs):
@@ -211,13 +262,15 @@ def tuned_thresholds(config, resources, model, langs, split: str, source=None) -
     def validation(lang):
         if lang not in scored_validation:
             examples = task.load_examples(config, [lang], "validation")[lang]
-            scored_validation[lang] = score_language(model, examples, lang, resources,
-                                                     source=source)
+            head = model_language(lang, resources) or lang
+            scored_validation[lang] = score_language(
+                model, examples if head == lang else _read_as(examples, head), head, resources,
+                source=source)
         return scored_validation[lang]
 
     thresholds = {}
     for lang in langs:
-        if lang in resources.languages or split == "validation":
+        if model_language(lang, resources) or split == "validation":
             scored = validation(lang)
             thresholds[lang] = metrics.tune_threshold(scored.gold, scored.scores,
                                                       at_least_one=resources.at_least_one)
@@ -269,17 +322,21 @@ def evaluate_split(config, resources, model, split: str, *, langs=None, examples
                    batch_size: int = 64, with_extras: bool = False) -> SplitEvaluation:
     """Scores `model` (a run's inspect model) on a split, language by language, and decides.
 
-    `langs`: corpus codes (default: the training languages); a language the run never trained
-    on is allowed where `unseen_language_problem` has nothing against it. `examples`: the
-    split, when the caller has read it already. Decisions: `top_k` best labels, or thresholds:
-    `threshold` (default: the run's), or with `tune_threshold` `tuned_thresholds`; with
-    `resources.at_least_one` every document keeps its best label. `source`: score every
-    language on that training language's outputs (cross-lingual), labels mapped by name.
+    `langs`: corpus codes of `config`'s corpus (default: the training languages), each read as
+    its `model_language`; a language the run never trained on is allowed where
+    `unseen_language_problem` has nothing against it. `examples`: the split, when the caller
+    has read it already. Decisions: `top_k` best labels, or thresholds: `threshold` (default:
+    the run's), or with `tune_threshold` `tuned_thresholds`; with `resources.at_least_one`
+    every document keeps its best label. `source`: score every language on that training
+    language's outputs (cross-lingual), labels mapped by name. Gold labels the run has no
+    output for (another corpus) are left out of the targets and counted in the language's
+    `unknown_labels`.
     """
     if top_k and tune_threshold:
         raise ValueError("give --top_k or --tune_threshold, not both")
     langs = list(langs or resources.languages)
-    unseen = [lang for lang in langs if lang not in resources.languages]
+    heads = {lang: model_language(lang, resources) or lang for lang in langs}
+    unseen = [lang for lang in langs if heads[lang] not in resources.languages]
     for lang in unseen:
         problem = unseen_language_problem(config, lang)
         if problem:
@@ -287,15 +344,23 @@ def evaluate_split(config, resources, model, split: str, *, langs=None, examples
                              f"({', '.join(resources.languages)}): {problem}")
     if examples is None:
         examples = task.load_examples(config, langs, split)
-    if source is None:
-        task.check_labels(examples, resources.label_space, split, config.dataset)
+    examples = {lang: examples[lang] if heads[lang] == lang else _read_as(examples[lang],
+                                                                           heads[lang])
+                for lang in langs}
     if tune_threshold:
         thresholds = tuned_thresholds(config, resources, model, langs, split, source)
     else:
         thresholds = {lang: config.threshold if threshold is None else threshold
                       for lang in langs}
-    scored = {lang: score_language(model, examples[lang], lang, resources, source=source,
-                                   batch_size=batch_size, with_extras=with_extras)
+    scored = {lang: score_language(model, examples[lang], heads[lang], resources,
+                                   source=source, batch_size=batch_size,
+                                   with_extras=with_extras)
               for lang in langs}
-    table = metric_table(scored, thresholds, resources.at_least_one, top_k)
+    table = metric_table(scored, thresholds, resources.at_least_one, top_k,
+                         resources.label_space)
+    if source is None:
+        for lang in langs:
+            unknown = task.unknown_labels(examples[lang], resources.label_space, heads[lang])
+            if unknown:
+                table[lang]["unknown_labels"] = unknown
     return SplitEvaluation(split, examples, scored, thresholds, top_k, unseen, table)

@@ -6,6 +6,15 @@ Conventions follow the MHAN paper (micro-F1) and the CNN paper (Jaccard accuracy
 
 `METRICS` is the one list of what is measured: metrics.json, the printed tables, the
 validation scalars in TensorBoard and the HTML report all show what it holds, in its order.
+`label_metrics` (precision, recall, F1 and support of each label) and `confusion` (single-label
+data) are the per-label results beside them.
+
+Each number equals scikit-learn's on the same 0/1 arrays (tests/test_metrics.py checks):
+precision, recall, micro-F1 = `precision_recall_fscore_support(average="micro",
+zero_division=0)`; macro-F1 = `f1_score(average="macro", labels=<the labels in gold or
+predictions>)`; Jaccard = `jaccard_score(average="samples", zero_division=1)`; per label =
+`precision_recall_fscore_support(average=None, zero_division=0)`; `confusion` =
+`confusion_matrix` of the gold and predicted label indices when each document has one of each.
 """
 from __future__ import annotations
 
@@ -82,6 +91,38 @@ def classification_metrics(gold: np.ndarray, predicted: np.ndarray) -> dict:
     if gold.shape != predicted.shape or gold.ndim != 2:
         raise ValueError(f"gold {gold.shape} and predicted {predicted.shape} must be equal 2-D shapes")
     return {metric.key: metric.compute(gold, predicted) for metric in METRICS}
+
+
+def label_metrics(gold: np.ndarray, predicted: np.ndarray, names) -> dict:
+    """{label name: {precision, recall, f1, support}}, one per column of the 0/1 arrays."""
+    gold = np.asarray(gold, dtype=bool)
+    predicted = np.asarray(predicted, dtype=bool)
+    true_pos = (gold & predicted).sum(axis=0)
+    precision = _safe_divide(true_pos, predicted.sum(axis=0))
+    recall = _safe_divide(true_pos, gold.sum(axis=0))
+    f1 = per_label_f1(gold, predicted)
+    return {name: {"precision": float(precision[j]), "recall": float(recall[j]),
+                   "f1": float(f1[j]), "support": int(gold[:, j].sum())}
+            for j, name in enumerate(names)}
+
+
+NO_LABEL = "(none)"
+
+
+def confusion(gold: np.ndarray, predicted: np.ndarray, names) -> dict | None:
+    """For single-label data (one gold label per document): {"gold": names (the rows),
+    "predicted": names + ["(none)"] (the columns), "matrix": document counts}; "(none)" counts
+    documents predicted without a label, and a document predicted with several labels counts
+    once in each of their columns. None when some document has no gold label or several."""
+    gold = np.asarray(gold, dtype=bool)
+    predicted = np.asarray(predicted, dtype=bool)
+    if not len(gold) or not np.all(gold.sum(axis=1) == 1):
+        return None
+    rows = np.argmax(gold, axis=1)
+    matrix = np.zeros((len(names), len(names) + 1), dtype=np.int64)
+    np.add.at(matrix, rows, np.concatenate(
+        [predicted, ~predicted.any(axis=1, keepdims=True)], axis=1).astype(np.int64))
+    return {"gold": list(names), "predicted": list(names) + [NO_LABEL], "matrix": matrix.tolist()}
 
 
 def over_languages(rows: Iterable[dict]) -> dict:

@@ -1,6 +1,7 @@
 """A static HTML report of an evaluation: one self-contained index.html to open from disk.
 
-It shows the per-language metrics and per-label F1 (sortable tables), a browser over the
+It shows the per-language metrics and per-label results (sortable tables), the confusion
+matrix of each single-label language, a browser over the
 documents with their sentences and words shaded by attention (hierarchical models), and a PCA
 map of the document vectors per language (the MHAN paper's Figure 1). Everything is computed
 here, in numpy; the page's script only draws it. The data travels as JSON inside a
@@ -55,22 +56,26 @@ def language_section(lang: str, scored, records: list, label_space, metric_row: 
 
     `scored` is an `evaluation.LanguageScores` (with its `document` extra for the map),
     `records` its `evaluation.document_records`, `metric_row` its row of the metric table.
-    Per-label F1 counts the labels the records predict, so that it agrees with the documents
-    shown whatever rule decided them.
+    Per-label results and the confusion matrix (single-label data) count the labels the records
+    predict, so that they agree with the documents shown whatever rule decided them.
     """
     names = scored.label_names(label_space)
     column = {name: j for j, name in enumerate(names)}
     predicted = np.zeros(scored.gold.shape, dtype=bool)
     for row, record in enumerate(records):
         predicted[row, [column[p["label"]] for p in record["predicted"]]] = True
-    f1 = metrics.per_label_f1(scored.gold, predicted)
-    labels = [{"lang": lang, "label": name, "f1": round(float(f1[j]), 4),
-               "gold": int(scored.gold[:, j].sum()), "predicted": int(predicted[:, j].sum())}
-              for j, name in enumerate(names)]
+    labels = [{"lang": lang, "label": name, **{key: round(value, 4) if isinstance(value, float)
+                                                else value for key, value in result.items()},
+               "predicted": int(predicted[:, j].sum())}
+              for j, (name, result) in enumerate(
+                  metrics.label_metrics(scored.gold, predicted, names).items())]
     keep = sample_indices(len(records), max_docs)
     documents = [dict(records[i], correct=set(records[i]["gold"]) ==
                       {p["label"] for p in records[i]["predicted"]}) for i in keep]
-    section = {"lang": lang, "metrics": dict(metric_row), "labels": labels,
+    row = {key: value for key, value in metric_row.items()
+           if key not in ("per_label", "confusion_matrix")}  # shown from `labels`, `confusion`
+    section = {"lang": lang, "metrics": row, "labels": labels,
+               "confusion": metrics.confusion(scored.gold, predicted, names),
                "num_docs": len(records), "documents": documents, "map": None}
     if "document" in scored.extras and len(records):
         coords, explained = project(scored.extras["document"])

@@ -6,8 +6,9 @@
     RUN/checkpoints/latest/       resumable checkpoints (LATEST_DIR)
     RUN/checkpoints/best.*        the best epoch's weights and validation (BEST_WEIGHTS, BEST_STATE)
     RUN/tensorboard/              summaries and the projector's files (TENSORBOARD)
-    RUN/metrics.json              written when training ends: a finished run (METRICS_FILE)
-    RUN/eval_<split>.json         evaluate.py (evaluation_file)
+    RUN/metrics.json              written when training ends: a finished run (METRICS_FILE);
+                                  {split: {lang: metrics, "mean": their mean row}}
+    RUN/eval_<split>.json         mlclf evaluate (evaluation_file), the same shape
     RUN/export/<version>/         SavedModels (EXPORT_DIR)
 """
 from __future__ import annotations
@@ -18,7 +19,7 @@ import os
 import shutil
 from typing import NamedTuple
 
-from mlclf import models, task
+from mlclf import metrics, models, task
 
 FLAGFILE = "flags.cfg"
 CONFIG = "config.json"
@@ -109,7 +110,17 @@ def load(run_dir: str) -> Run:
     return Run(config, resources, classifier)
 
 
+MEAN = "mean"
+
+
 def write_results(path: str, results: dict) -> None:
-    """{split: {lang: metrics}} as metrics.json and eval_<split>.json hold it."""
+    """{split: {lang: metrics}} as metrics.json and eval_<split>.json hold it, each split with
+    its row `MEAN` over the languages as well (metrics.over_languages: the printed mean row)."""
+    written = {}
+    for split, table in results.items():
+        if MEAN in table:
+            raise ValueError(f"a language is called {MEAN!r}, the name of the mean row of "
+                             f"{os.path.basename(path)}; rename it")
+        written[split] = {**table, MEAN: metrics.over_languages(table.values())}
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(results, f, indent=2)
+        json.dump(written, f, indent=2, ensure_ascii=False)

@@ -246,6 +246,15 @@ def build_resources(config: ExperimentConfig, train_examples: dict) -> Resources
                      at_least_one)
 
 
+def unknown_labels(examples: tf.data.Dataset, label_space, lang: str) -> dict:
+    """{label: documents} of the labels in `examples` that `lang` has no output for (the
+    targets leave them out), most frequent first."""
+    known = set(label_space.labels(lang))
+    counts = collections.Counter(label for labels in _label_lists(examples)
+                                 for label in set(labels) if label not in known)
+    return dict(counts.most_common())
+
+
 def check_labels(examples_by_lang: dict, label_space, split: str, dataset: str) -> None:
     """Labels in dev/test that training never saw would silently count as wrong: refuse them."""
     for lang, examples in examples_by_lang.items():

@@ -94,7 +94,7 @@ def test_projection_shapes_variance_and_stable_signs():
     assert one_feature[:, 1].tolist() == [0.0] * 5 and explained.tolist() == [1.0, 0.0]
 
 
-def test_per_label_f1_and_label_frequencies():
+def test_per_label_results_label_frequencies_and_confusion():
     data = _report()
     section = data["languages"][0]
     scored, _, _ = _language("eng", 12, seed=0)
@@ -102,8 +102,18 @@ def test_per_label_f1_and_label_frequencies():
     f1 = metrics.per_label_f1(scored.gold, predicted)
     assert [row["label"] for row in section["labels"]] == list(LABELS)
     assert [row["f1"] for row in section["labels"]] == pytest.approx(f1, abs=1e-4)
-    assert [row["gold"] for row in section["labels"]] == scored.gold.sum(axis=0).tolist()
+    true_positives = (scored.gold & predicted).sum(axis=0)
+    assert [row["precision"] for row in section["labels"]] == pytest.approx(
+        true_positives / np.maximum(predicted.sum(axis=0), 1), abs=1e-4)
+    assert [row["support"] for row in section["labels"]] == scored.gold.sum(axis=0).tolist()
     assert [row["predicted"] for row in section["labels"]] == predicted.sum(axis=0).tolist()
+    # Single-label documents: a confusion matrix of gold rows and predicted columns.
+    confusion = section["confusion"]
+    assert confusion["gold"] == list(LABELS) and confusion["predicted"][-1] == "(none)"
+    assert np.sum(confusion["matrix"], axis=1).tolist() == (
+        [int(predicted[scored.gold[:, j] == 1].sum() + (~predicted[scored.gold[:, j] == 1]
+                                                        .any(axis=1)).sum())
+         for j in range(len(LABELS))])
     assert section["metrics"]["num_docs"] == 12 and section["metrics"]["threshold"] == 0.5
     for doc in section["documents"]:
         assert doc["correct"] == (set(doc["gold"]) == {p["label"] for p in doc["predicted"]})

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from mlclf import rundir, task, text, training
+from mlclf import metrics, rundir, task, text, training
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -32,7 +32,11 @@ def test_training_writes_the_run_directory_and_learns(tiny_corpus, tmp_path):
                  rundir.BEST_WEIGHTS, "tensorboard"):
         assert (run_dir / name).exists(), name
     with open(run_dir / "metrics.json") as f:
-        assert json.load(f) == results
+        written = json.load(f)
+    # metrics.json: the returned tables, each split with its mean row (the printed one).
+    assert {split: {lang: row for lang, row in table.items() if lang != "mean"}
+            for split, table in written.items()} == results
+    assert written["test"]["mean"] == metrics.over_languages(results["test"].values())
     assert set(results) == {"validation", "test"}
     for split in results.values():
         assert set(split) == {"en", "fr"}
@@ -133,7 +137,7 @@ def test_train_and_evaluate_commands(tiny_corpus, tmp_path):
     assert "micro" in done.stdout.lower() and "en" in done.stdout
     with open(run_dir / "eval_test.json") as f:
         table = json.load(f)["test"]
-    assert set(table) == {"en", "fr"}
+    assert set(table) == {"en", "fr", "mean"}
     records = [json.loads(line) for line in predictions.read_text().splitlines()]
     assert len(records) == 40
     first = records[0]

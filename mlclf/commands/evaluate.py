@@ -3,8 +3,10 @@
     mlclf evaluate --run_dir=RUN --split=test [--langs=L1,L2]
                    [--threshold=T | --tune_threshold | --top_k=K]
                    [--source=L] [--predictions=FILE] [--report=DIR [--report_max_docs=N]]
+                   [--per_label]
 
-Prints a per-language table and writes RUN/eval_<split>.json ({split: {lang: metrics}}); the
+Prints a per-language table (--per_label: and per label) and writes RUN/eval_<split>.json
+({split: {lang: metrics with per_label and confusion_matrix, "mean": the mean row}}); the
 evaluation itself, thresholds included, is `evaluation.evaluate_split`. `python evaluate.py` is
 the same command.
 """
@@ -15,7 +17,7 @@ import sys
 
 from absl import app, flags
 
-from mlclf import cli, evaluation, languages, report, rundir
+from mlclf import cli, evaluation, languages, report, rundir, task
 
 FLAGS = flags.FLAGS
 
@@ -24,11 +26,17 @@ def define_flags():
     flags.DEFINE_string("run_dir", None, "Run directory written by mlclf train.", required=True)
     flags.DEFINE_enum("split", "test", ["train", "validation", "test"], "Split to evaluate.")
     cli.define_corpus_flags(
-        names=("langs", "data_dir", "manual_dir"),
-        defaults={"langs": [], "data_dir": None, "manual_dir": None},
-        notes={"langs": "Default: the run's training languages. Others are marked unseen, and "
-                        "allowed for language-agnostic models with shared labels and vocabulary.",
-               "data_dir": "Here, unset: the run's.", "manual_dir": "Here, unset: the run's."})
+        defaults={name: None for name in cli.CORPUS_FLAGS} | {"langs": []},
+        notes={"langs": "Default: the run's training languages (in another corpus, the codes "
+                        "they resolve to there). Others are marked unseen, and allowed for "
+                        "language-agnostic models with shared labels and vocabulary.",
+               "dataset": "Here, unset: the run's. Another corpus is read with the run's label "
+                          "names; labels it does not know are reported.",
+               "manual_dir": "Here, unset: the run's (for its own corpus), else "
+                             "$MLCLF_MANUAL_DIR/<dataset> if set.",
+               "data_dir": "Here, unset: the run's.",
+               **{name: "Here, unset: the run's (for its own corpus)."
+                  for name in task.CORPUS_OPTIONS}})
     flags.DEFINE_float("threshold", None, "Decision threshold (default: the run's --threshold).")
     flags.DEFINE_bool("tune_threshold", False, "Tune each language's threshold on its validation "
                       "split; a language unseen in training gets the threshold tuned on the "
@@ -44,6 +52,24 @@ def define_flags():
     flags.DEFINE_integer("report_max_docs", 500, "Documents per language embedded in the report "
                          "(a sample; the page says how many were left out).", lower_bound=0)
     flags.DEFINE_integer("batch_size", 64, "Evaluation batch size.")
+    flags.DEFINE_bool("per_label", False, "Also print each label's precision, recall, F1 and "
+                      "support, and the confusion matrix of single-label languages (both are in "
+                      "eval_<split>.json either way).")
+
+
+def corpus_config(run_config):
+    """The run's config reading the corpus the flags name: the run's own unless --dataset,
+    --manual_dir, --data_dir or a column flag says otherwise."""
+    dataset = FLAGS.dataset or run_config.dataset
+    own = dataset == run_config.dataset
+    defaults = {field.name: field.default for field in dataclasses.fields(run_config)}
+    options = {name: FLAGS[name].value if FLAGS[name].value is not None
+               else getattr(run_config, name) if own else defaults[name]
+               for name in task.CORPUS_OPTIONS}
+    manual_dir = FLAGS.manual_dir or (run_config.manual_dir if own else None)
+    return dataclasses.replace(run_config, dataset=dataset,
+                               manual_dir=cli.manual_dir(manual_dir, dataset),
+                               data_dir=FLAGS.data_dir or run_config.data_dir, **options)
 
 
 def main(argv):
@@ -51,8 +77,7 @@ def main(argv):
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     try:
         run = rundir.load(FLAGS.run_dir)
-        config = dataclasses.replace(run.config, data_dir=FLAGS.data_dir or run.config.data_dir,
-                                     manual_dir=FLAGS.manual_dir or run.config.manual_dir)
+        config = corpus_config(run.config)
         resources = run.resources
         source = languages.resolve(FLAGS.source, resources.languages) if FLAGS.source else None
         evaluated = evaluation.evaluate_split(
@@ -61,10 +86,18 @@ def main(argv):
             threshold=FLAGS.threshold, tune_threshold=FLAGS.tune_threshold, top_k=FLAGS.top_k,
             source=source, batch_size=FLAGS.batch_size,
             with_extras=bool(FLAGS.predictions or FLAGS.report))
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, OSError) as error:  # CorpusError is a ValueError
         sys.exit(f"mlclf evaluate: error: {error}")
     table = evaluated.annotated_table()
     print(evaluation.format_table(table, unseen=evaluated.unseen))
+    for lang, row in table.items():
+        if row.get("unknown_labels"):
+            unknown = ", ".join(f"{label} ({count})" for label, count in
+                                row["unknown_labels"].items())
+            print(f"{lang}: labels the run does not know, left out of the gold labels "
+                  f"(documents): {unknown}")
+    if FLAGS.per_label:
+        print("\n" + evaluation.format_label_table(table))
     out_path = os.path.join(FLAGS.run_dir, rundir.evaluation_file(FLAGS.split))
     rundir.write_results(out_path, {FLAGS.split: table})
     print(f"wrote {out_path}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, NamedTuple, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -24,17 +24,36 @@ import tensorflow as tf
 from mlclf import export, metrics, rundir, text as text_lib
 
 
-def _by_threshold(serving: dict) -> Callable[[np.ndarray], np.ndarray]:
-    return lambda scores: metrics.decide(scores, threshold=serving["threshold"],
-                                         at_least_one=serving["at_least_one"])
+class Decision(NamedTuple):
+    """A decision rule, given the serving.json that names it and holds its parameters."""
+    # serving.json -> (scores [documents, a language's outputs] -> 0/1 of the same shape)
+    rule: Callable[[dict], Callable[[np.ndarray], np.ndarray]]
+    # serving.json -> the rule in words (the run card)
+    describe: Callable[[dict], str]
 
 
-# serving.json "decision" -> (serving.json -> (scores [docs, a language's outputs] -> 0/1)).
-# A new rule is one entry here, and the export writing its name.
+# serving.json "decision" -> its Decision. A new rule is one entry here, and the export
+# writing its name.
 DECISIONS = {
-    "threshold": _by_threshold,  # labels scoring `threshold` or more (+ the best, at_least_one)
-    "argmax": lambda serving: (lambda scores: metrics.decide(scores, top_k=1)),
+    "threshold": Decision(
+        lambda serving: lambda scores: metrics.decide(
+            scores, threshold=serving["threshold"], at_least_one=serving["at_least_one"]),
+        lambda serving: f"a label is predicted when its score reaches {serving['threshold']}"
+                        + ("; a document with none gets its best label"
+                           if serving["at_least_one"] else "")),
+    "argmax": Decision(
+        lambda serving: lambda scores: metrics.decide(scores, top_k=1),
+        lambda serving: "each document gets its best-scoring label"),
 }
+
+
+def decision(serving: dict) -> Decision:
+    """The Decision serving.json names; an unknown one is refused (an export newer than mlclf)."""
+    name = serving.get("decision", "threshold")
+    if name not in DECISIONS:
+        raise ValueError(f"decision rule {name!r} is unknown to this mlclf "
+                         f"(known: {', '.join(DECISIONS)}); upgrade mlclf")
+    return DECISIONS[name]
 
 
 def export_path(path: str) -> str:
@@ -55,11 +74,10 @@ class Classifier:
         self.path = export_path(path)
         with open(os.path.join(self.path, export.EXTRA_FILE), encoding="utf-8") as f:
             self.serving = json.load(f)
-        rule = self.serving.get("decision", "threshold")
-        if rule not in DECISIONS:
-            raise ValueError(f"{self.path}: decision rule {rule!r} is unknown to this mlclf "
-                             f"(known: {', '.join(DECISIONS)}); upgrade mlclf")
-        self._decide = DECISIONS[rule](self.serving)
+        try:
+            self._decide = decision(self.serving).rule(self.serving)
+        except ValueError as error:
+            raise ValueError(f"{self.path}: {error}") from None
         self._signature = tf.saved_model.load(self.path).signatures[export.SIGNATURE]
 
     @property

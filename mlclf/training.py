@@ -15,7 +15,7 @@ import tensorflow as tf
 from absl import logging
 
 from mlclf import (data, distribute, evaluation, export, loop, metrics, models, projector,
-                   rundir, task)
+                   runcard, rundir, task)
 
 
 class TrainingDiverged(RuntimeError):
@@ -149,7 +149,8 @@ def _prepare_run_dir_on_every_worker(strategy, run_dir, config, overwrite) -> No
 def train(config: task.ExperimentConfig, run_dir: str, *, overwrite: bool = False,
           checkpoint_every: int = 200, verbose: int = 1, strategy=None,
           mixed_precision: bool = False) -> dict:
-    """Trains, keeps the best epoch, writes metrics.json and the export; returns the metrics.
+    """Trains, keeps the best epoch, writes metrics.json, the export and the run card
+    (README.md); returns the metrics.
 
     The run directory (`mlclf.rundir`) starts with config.json and flags.cfg, a flagfile that
     reproduces the run; an interrupted run resumes, another or a finished one is refused
@@ -239,4 +240,5 @@ def train(config: task.ExperimentConfig, run_dir: str, *, overwrite: bool = Fals
     rundir.write_results(os.path.join(run_dir, rundir.METRICS_FILE), results)
     if chief:
         export.export_run(run_dir)
+        runcard.write(run_dir, config, resources, results)
     return results

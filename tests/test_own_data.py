@@ -81,3 +81,19 @@ def test_evaluate_scores_another_copy_with_other_codes_and_reports_unknown_label
     assert sum(map(sum, test["fra"]["confusion_matrix"]["matrix"])) >= 16
     assert test["mean"]["num_docs"] == 40
 
+
+def test_training_leaves_a_run_card(trained):
+    tmp, run = trained
+    card = (run / "README.md").read_text(encoding="utf-8")
+    with open(run / "metrics.json", encoding="utf-8") as f:
+        test = json.load(f)["test"]
+    for expected in (
+            "mhan_att on csv (en, fr)",
+            "read with `--text_column=body`, `--label_column=topic`, `--lang_column=language`",
+            "| en | 72 | 18 | 24 | health, sports, politics |",  # documents per split, labels
+            "`--hidden=8`", "a label is predicted when its score reaches 0.4; a document with "
+            "none gets its best label",
+            f"| fr | {test['fr']['micro_f1']:.3f} |", f"mlclf predict --run_dir={run} --lang=en",
+            f"mlclf.load({str(run)!r})"):
+        assert expected in card, expected
+    assert card.index("## Validation") < card.index("## Test") < card.index("## Use it")

@@ -102,11 +102,17 @@ def test_an_unknown_language_is_refused_before_any_text_is_scored(run):
 
 def test_decision_rules_are_serving_json_s():
     scores = np.array([[0.1, 0.3, 0.2]])
-    by_threshold = inference.DECISIONS["threshold"]({"threshold": 0.25, "at_least_one": False})
-    assert by_threshold(scores).tolist() == [[False, True, False]]
-    alone = inference.DECISIONS["threshold"]({"threshold": 0.5, "at_least_one": True})
-    assert alone(scores).tolist() == [[False, True, False]]
-    assert inference.DECISIONS["argmax"]({})(scores).tolist() == [[False, True, False]]
+    by_threshold = {"decision": "threshold", "threshold": 0.25, "at_least_one": False}
+    assert inference.decision(by_threshold).rule(by_threshold)(scores).tolist() == [
+        [False, True, False]]
+    alone = {"threshold": 0.5, "at_least_one": True}  # exports before "decision" was written
+    assert inference.decision(alone).rule(alone)(scores).tolist() == [[False, True, False]]
+    assert "reaches 0.5; a document with none gets its best label" in (
+        inference.decision(alone).describe(alone))
+    argmax = {"decision": "argmax"}
+    assert inference.decision(argmax).rule(argmax)(
+        np.array([[0.1, 0.3, 0.2], [0.5, 0.2, 0.3]])).tolist() == [[False, True, False],
+                                                                    [True, False, False]]
 
 
 def test_an_export_with_an_unknown_rule_is_refused_before_loading(run, tmp_path):

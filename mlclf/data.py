@@ -17,13 +17,13 @@ import math
 import os
 import shutil
 import tempfile
-from typing import Mapping
+from typing import Mapping, Optional
 
 import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from mlclf import text, vocab as vocab_lib
+from mlclf import ngrams as ngrams_lib, text, vocab as vocab_lib
 
 _KEY_SEPARATOR = "\x1f"
 # The pipeline's functions are straight-line TF ops: autograph has nothing to convert, and its
@@ -41,6 +41,8 @@ class InputSpec:
     num_subword_buckets: int = 0
     max_ngrams: int = 16
     num_true: int = 1
+    # The wide branch's n-gram bag (ngram_ids, ngram_counts [B, F]), None without one.
+    ngrams: Optional[ngrams_lib.NgramSpec] = None
 
     @property
     def word_shape(self) -> tuple:
@@ -51,14 +53,21 @@ class InputSpec:
 
 def encode_features(texts: tf.Tensor, langs: tf.Tensor, vocabulary: "vocab_lib.Vocabulary",
                     spec: InputSpec) -> dict:
-    """Raw strings [B] and language codes [B] -> `word_ids` (and `subword_ids`), padded/cut."""
-    return encode_words(text.tokenize(texts, hierarchical=spec.hierarchical), langs, vocabulary,
-                        spec)
+    """Raw strings [B] and language codes [B] -> `word_ids` (and `subword_ids`, the n-gram
+    bag), padded/cut: the model's features for raw text."""
+    features = encode_words(text.tokenize(texts, hierarchical=spec.hierarchical), langs,
+                            vocabulary, spec)
+    return {name: value.to_tensor(0) if isinstance(value, tf.RaggedTensor) else value
+            for name, value in features.items()}
 
 
 def encode_words(words: tf.RaggedTensor, langs: tf.Tensor, vocabulary: "vocab_lib.Vocabulary",
                  spec: InputSpec) -> dict:
-    """Words ([B, (K), (T)] or [B, (N)], as `text.tokenize` gives them) -> padded/cut ids."""
+    """Words ([B, (K), (T)] or [B, (N)], as `text.tokenize` gives them) -> padded/cut ids.
+
+    The n-gram bag (`ngram_ids` int32, `ngram_counts` float32) stays ragged [B, (F)]: each
+    document has its own number of n-grams, padded when batched (`encode_features`,
+    `make_dataset`)."""
     word_ids = vocabulary.lookup(words, langs)
     features = {"word_ids": word_ids.to_tensor(0, shape=(None,) + spec.word_shape)}
     if spec.num_subword_buckets:
@@ -70,6 +79,10 @@ def encode_words(words: tf.RaggedTensor, langs: tf.Tensor, vocabulary: "vocab_li
     features["word_ids"] = tf.cast(features["word_ids"], tf.int32)
     if "subword_ids" in features:
         features["subword_ids"] = tf.cast(features["subword_ids"], tf.int32)
+    if spec.ngrams:
+        ids, counts = ngrams_lib.ngram_bag(words, spec.ngrams)
+        features["ngram_ids"] = tf.cast(ids, tf.int32)
+        features["ngram_counts"] = counts
     return features
 
 
@@ -197,7 +210,26 @@ def _encode_language(dataset, vocabulary, spec, targets, languages, batch_size):
     return (dataset.map(_no_autograph(lambda ex: {k: ex[k] for k in ("words", "lang", "labels")}))
             .ragged_batch(batch_size)
             .map(encode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-            .unbatch())
+            .unbatch()
+            # An unbatched n-gram bag is a ragged spec of rank 0, which padded_batch refuses;
+            # through a function it comes out a plain [F] tensor.
+            .map(_no_autograph(lambda features, targets: (features, targets))))
+
+
+NGRAM_FEATURES = ("ngram_ids", "ngram_counts")
+
+
+def _padded_concat(*parts):
+    """(features, targets) batches of the languages -> one batch. An n-gram bag is padded to
+    the widest document of its own batch, so those are padded to the widest of all first."""
+    features = [dict(part[0]) for part in parts]
+    for name in NGRAM_FEATURES:
+        if name in features[0]:
+            width = tf.reduce_max([tf.shape(f[name])[1] for f in features])
+            for f in features:
+                f[name] = tf.pad(f[name], [[0, 0], [0, width - tf.shape(f[name])[1]]])
+    return tf.nest.map_structure(lambda *t: tf.concat(t, 0),
+                                 *[(f, part[1]) for f, part in zip(features, parts)])
 
 
 def _one_after_another(datasets: Mapping[str, tf.data.Dataset]) -> tf.data.Dataset:
@@ -231,7 +263,7 @@ def make_dataset(examples_by_lang: Mapping[str, tf.data.Dataset], vocabulary, la
         encoded[lang] = _encode_language(examples, vocabulary, spec, targets,
                                          list(training_languages), encode_batch_size)
     if not training:
-        return _one_after_another(encoded).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+        return _one_after_another(encoded).padded_batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
     if balanced and len(languages) > 1:
         per_language = max(1, batch_size // len(languages))
@@ -239,13 +271,12 @@ def make_dataset(examples_by_lang: Mapping[str, tf.data.Dataset], vocabulary, la
             logging.warning("batch_size %d is not a multiple of %d languages: batches hold %d",
                             batch_size, len(languages), per_language * len(languages))
         streams = tuple(
-            ds.cache().repeat().shuffle(4096, seed=seed + i).batch(per_language, drop_remainder=True)
+            ds.cache().repeat().shuffle(4096, seed=seed + i).padded_batch(per_language,
+                                                                          drop_remainder=True)
             for i, ds in enumerate(encoded.values()))
-        concatenate = _no_autograph(
-            lambda *parts: tf.nest.map_structure(lambda *t: tf.concat(t, 0), *parts))
-        dataset = tf.data.Dataset.zip(streams).map(concatenate,
+        dataset = tf.data.Dataset.zip(streams).map(_no_autograph(_padded_concat),
                                                    num_parallel_calls=tf.data.AUTOTUNE)
     else:
-        dataset = _one_after_another(encoded).cache().repeat().shuffle(8192, seed=seed).batch(
-            batch_size, drop_remainder=True)
+        dataset = _one_after_another(encoded).cache().repeat().shuffle(8192, seed=seed) \
+            .padded_batch(batch_size, drop_remainder=True)
     return dataset.prefetch(tf.data.AUTOTUNE)

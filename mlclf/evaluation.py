@@ -334,6 +334,9 @@ def evaluate_split(config, resources, model, split: str, *, langs=None, examples
     """
     if top_k and tune_threshold:
         raise ValueError("give --top_k or --tune_threshold, not both")
+    top_k = top_k or resources.top_k
+    if top_k:  # a softmax run decides by its best label: no threshold to tune
+        tune_threshold = False
     langs = list(langs or resources.languages)
     heads = {lang: model_language(lang, resources) or lang for lang in langs}
     unseen = [lang for lang in langs if heads[lang] not in resources.languages]

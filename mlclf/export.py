@@ -30,9 +30,10 @@ language.
 predicted labels (`mlclf.inference` reads it): the output names and languages, the training
 languages, each one's output columns (`outputs_by_language`), the graph's table of language
 codes (`language_codes`: `alias_key(code)` -> training language), what an unknown code gets
-(`unknown_languages`), and the run's decision rule: `decision` names it ("threshold": the
-labels scoring `threshold` or more, and with `at_least_one` the best label when none does;
-see README), its parameters beside it.
+(`unknown_languages`), the scores' `activation` and the run's decision rule: `decision` names
+it ("argmax": the best label, for softmax scores; "threshold": the labels scoring `threshold`
+or more, and with `at_least_one` the best label when none does; see README), its parameters
+beside it.
 """
 from __future__ import annotations
 
@@ -178,7 +179,8 @@ def export_run(run_dir: str, version: int | None = None) -> str:
         with open(os.path.join(staging, EXTRA_FILE), "w", encoding="utf-8") as f:
             json.dump({"model": config.model, "languages": list(resources.languages),
                        "unknown_languages": "all outputs" if serving.any_language else "error",
-                       "decision": "threshold",
+                       "activation": resources.activation,
+                       "decision": "argmax" if resources.top_k == 1 else "threshold",
                        "threshold": config.threshold, "at_least_one": resources.at_least_one,
                        "output_names": resources.label_space.output_names,
                        "output_languages": resources.label_space.output_languages,

@@ -23,3 +23,25 @@ def masked_binary_crossentropy(y_true, y_pred):
     p = tf.clip_by_value(y_pred, eps, 1.0 - eps)
     bce = -(y_true * tf.math.log(p) + (1.0 - y_true) * tf.math.log(1.0 - p)) * valid
     return tf.math.divide_no_nan(tf.reduce_sum(bce, axis=-1), tf.reduce_sum(valid, axis=-1))
+
+
+@keras.saving.register_keras_serializable(package="mlclf")
+def masked_categorical_crossentropy(y_true, y_pred):
+    """Cross-entropy of softmax scores (a distribution over the document's language's outputs)
+    with the document's label(s): -log p(label), averaged over its labels; targets < 0 are
+    outside the language and carry no score. A document without a label gives 0.
+
+    y_true: float `[B, L]`, 1/0 for the document's outputs, -1 elsewhere; y_pred: `[B, L]`
+    probabilities, 0 outside the language. Returns the per-document loss `[B]`.
+    """
+    y_pred = tf.convert_to_tensor(y_pred)
+    positive = tf.cast(tf.convert_to_tensor(y_true) > 0, y_pred.dtype)
+    log_p = tf.math.log(tf.clip_by_value(y_pred, keras.config.epsilon(), 1.0))
+    return tf.math.divide_no_nan(-tf.reduce_sum(positive * log_p, axis=-1),
+                                 tf.reduce_sum(positive, axis=-1))
+
+
+def for_activation(activation: str):
+    """The loss of a head's scores: sigmoid -> binary, softmax -> categorical cross-entropy."""
+    return {"sigmoid": masked_binary_crossentropy,
+            "softmax": masked_categorical_crossentropy}[activation]

@@ -36,7 +36,7 @@ def apply_compiled(apply, optimizer, gradients, variables, sparse_rows_vary=Fals
     def update(gradients):
         if sparse_rows_vary:  # repeated rows summed, as in the true gradient
             gradients = [tf.scatter_nd(gradient.indices[:, None], gradient.values,
-                                       tf.shape(variable))
+                                       tf.shape(variable, out_type=gradient.indices.dtype))
                          if isinstance(gradient, tf.IndexedSlices) else gradient
                          for gradient, variable in zip(gradients, variables)]
         apply(gradients, variables)

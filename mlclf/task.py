@@ -11,10 +11,12 @@ import json
 import os
 from typing import Optional
 
+import numpy as np
 import tensorflow as tf
 
 from mlclf import corpora, data, embeddings as embeddings_lib, languages as languages_lib
-from mlclf import labels as labels_lib, models, text, vocab as vocab_lib
+from mlclf import labels as labels_lib, models, ngrams as ngrams_lib, text, vocab as vocab_lib
+from mlclf.models import wide as wide_lib
 
 
 def setting(default, help_text: str, **metadata):
@@ -71,6 +73,23 @@ class ExperimentConfig:
                                "shared: same name, same output (the CNN paper); auto: the "
                                f"model's own ({models.auto_help('label_space')}).",
                                choices=("auto", "per_language", "shared"))
+    output: str = setting("auto", "Scores: sigmoid (independent labels, decided by --threshold), "
+                          "softmax (one label per document: a distribution over the "
+                          "document's language's labels, decided by the best one) or auto "
+                          "(softmax when every training document has exactly one label).",
+                          choices=("auto", "sigmoid", "softmax"))
+    wide: bool = setting(False, "Add a wide branch: a TF-IDF linear model over hashed character "
+                         "and word n-grams of the whole document (its first 5,000 words), "
+                         "whose logits add to the model's.")
+    wide_buckets: int = setting(1 << 20, "Hash buckets of the wide branch's n-grams.")
+    wide_char_ngrams: str = setting("2-5", "Character n-gram orders of the wide branch (of "
+                                    "'<word>'), e.g. 2-5; '' for none.")
+    wide_word_ngrams: str = setting("1-2", "Word n-gram orders of the wide branch, e.g. 1-2; "
+                                    "'' for none.")
+    wide_language_copies: str = setting(
+        "auto", "Give each n-gram of the wide branch a copy per language besides the shared "
+        "one: true | false | auto (true with --label_space=shared and several languages).",
+        choices=("auto", "true", "false"))
     max_sentences: int = setting(30, "Sentences kept per document (hierarchical models).")
     max_words: int = setting(30, "Words per sentence (hierarchical) or per document (flat).")
     batch_size: int = setting(16, "Global batch size; split evenly across languages.")
@@ -101,6 +120,9 @@ class ExperimentConfig:
                 setattr(self, name, spec.auto_value(name))
         if self.at_least_one not in ("auto", "true", "false"):
             raise ValueError(f"--at_least_one must be auto, true or false, got {self.at_least_one!r}")
+        if self.wide:  # errors name the flag before any work starts
+            ngrams_lib.parse_orders(self.wide_char_ngrams, "wide_char_ngrams")
+            ngrams_lib.parse_orders(self.wide_word_ngrams, "wide_word_ngrams")
         if not spec.multilingual and len(self.langs) != 1:
             raise ValueError(f"--model={self.model} is monolingual: give one language in --langs "
                              f"(got {','.join(self.langs)}), or use a multilingual model: "
@@ -129,12 +151,27 @@ class Resources:
     # Give every document at least its best label (thresholds alone may predict none): right
     # when every training document has a label, as in single-label corpora.
     at_least_one: bool = False
+    # The head's scores (models.head): "softmax" (decided by the best label) when every
+    # training document has exactly one label (--output=auto), else "sigmoid" (threshold).
+    activation: str = "sigmoid"
+    # The wide branch's n-grams also have a copy per language (models.wide).
+    wide_language_copies: bool = False
+    # Document frequencies of the wide branch's n-grams in the training split (its idf); only
+    # when building a model to train: a trained model has its idf in its weights.
+    ngram_frequencies: Optional[dict] = None
+
+    @property
+    def top_k(self) -> Optional[int]:
+        """The decision rule's number of labels per document: 1 for softmax scores (the best
+        label), None for sigmoid scores (those that reach the threshold)."""
+        return 1 if self.activation == "softmax" else None
 
     def save(self, run_dir: str) -> None:
         self.vocabulary.save(os.path.join(run_dir, "vocab"))
         self.label_space.save(os.path.join(run_dir, "labels"))
         with open(os.path.join(run_dir, "decision.json"), "w", encoding="utf-8") as f:
-            json.dump({"at_least_one": self.at_least_one}, f)
+            json.dump({"at_least_one": self.at_least_one, "activation": self.activation,
+                       "wide_language_copies": self.wide_language_copies}, f)
 
     @staticmethod
     def saved_in(run_dir: str) -> bool:
@@ -146,16 +183,24 @@ class Resources:
         vocabulary = vocab_lib.Vocabulary.load(os.path.join(run_dir, "vocab"))
         label_space = labels_lib.LabelSpace.load(os.path.join(run_dir, "labels"))
         with open(os.path.join(run_dir, "decision.json"), encoding="utf-8") as f:
-            at_least_one = json.load(f)["at_least_one"]
+            decision = json.load(f)
         return cls(list(label_space.languages), vocabulary, label_space, input_spec(config),
-                   at_least_one)
+                   decision["at_least_one"], decision.get("activation", "sigmoid"),
+                   decision.get("wide_language_copies", False))
 
 
 def input_spec(config: ExperimentConfig) -> data.InputSpec:
     return data.InputSpec(hierarchical=config.hierarchical, max_sentences=config.max_sentences,
                           max_words=config.max_words,
                           num_subword_buckets=config.subword_buckets,
-                          num_true=config.num_true)
+                          num_true=config.num_true,
+                          ngrams=ngrams_lib.NgramSpec(
+                              buckets=config.wide_buckets,
+                              char_orders=ngrams_lib.parse_orders(config.wide_char_ngrams,
+                                                                  "wide_char_ngrams"),
+                              word_orders=ngrams_lib.parse_orders(config.wide_word_ngrams,
+                                                                  "wide_word_ngrams"))
+                          if config.wide else None)
 
 
 CORPUS_OPTIONS = tuple(field.name for field in dataclasses.fields(ExperimentConfig)
@@ -213,12 +258,13 @@ def _tokens(examples: tf.data.Dataset, hierarchical: bool):
 
 def build_resources(config: ExperimentConfig, train_examples: dict) -> Resources:
     """Vocabulary and label space from the training split only."""
-    label_counts, unlabelled = {}, 0
+    label_counts, unlabelled, multi_labelled = {}, 0, 0
     for lang, examples in train_examples.items():
         label_counts[lang] = collections.Counter()
         for labels in _label_lists(examples):
             label_counts[lang].update(labels)
             unlabelled += not labels
+            multi_labelled += len(labels) > 1
     total = collections.Counter()
     for counts in label_counts.values():
         total.update(counts)
@@ -242,8 +288,39 @@ def build_resources(config: ExperimentConfig, train_examples: dict) -> Resources
         mode=config.vocab, min_count=config.min_count, max_size=config.max_vocab)
     at_least_one = (config.at_least_one == "true"
                     or (config.at_least_one == "auto" and unlabelled == 0))
-    return Resources(list(train_examples), vocabulary, label_space, input_spec(config),
-                     at_least_one)
+    single_label = unlabelled == 0 and multi_labelled == 0
+    activation = (config.output if config.output != "auto"
+                  else "softmax" if single_label else "sigmoid")
+    copies = (config.wide_language_copies == "true"
+              or (config.wide_language_copies == "auto" and config.label_space == "shared"
+                  and len(train_examples) > 1))
+    resources = Resources(list(train_examples), vocabulary, label_space, input_spec(config),
+                          at_least_one, activation, config.wide and copies)
+    if config.wide:
+        resources.ngram_frequencies = ngram_frequencies(train_examples, resources)
+    return resources
+
+
+def ngram_frequencies(train_examples: dict, resources: Resources) -> dict:
+    """In how many training documents each of the wide branch's n-gram ids occurs (its idf):
+    {"shared": [buckets + 1], "language": [buckets + 1] (the language copies' ids) or None,
+    "documents": the number of documents}."""
+    spec = resources.spec
+    shared = np.zeros(spec.ngrams.buckets + 1, np.int64)
+    language = np.zeros_like(shared) if resources.wide_language_copies else None
+    documents = 0
+    for lang_id, examples in enumerate(train_examples.values()):
+        words = data.with_words(examples, spec.hierarchical).map(lambda ex: ex["words"])
+        for batch in words.ragged_batch(256):
+            ids, _ = ngrams_lib.ngram_bag(batch, spec.ngrams)  # each id once per document
+            documents += int(ids.nrows())
+            shared += np.bincount(ids.flat_values.numpy(), minlength=len(shared))
+            if language is not None:
+                copies = wide_lib.language_copy_ids(ids.to_tensor(), tf.fill([ids.nrows()],
+                                                                             lang_id),
+                                                    spec.ngrams.buckets).numpy()
+                language += np.bincount(copies[copies > 0], minlength=len(language))
+    return {"shared": shared, "language": language, "documents": documents}
 
 
 def unknown_labels(examples: tf.data.Dataset, label_space, lang: str) -> dict:

@@ -96,7 +96,7 @@ class Validator(keras.callbacks.Callback):
         table = evaluation.metric_table(
             {lang: evaluation.score_language(self._inspect, examples, lang, self._resources)
              for lang, examples in self._examples.items()}, self._threshold,
-            self._resources.at_least_one)
+            self._resources.at_least_one, self._resources.top_k)
         mean_f1 = float(np.mean([row["micro_f1"] for row in table.values()]))
         learning_rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
         with self._writer.as_default(step=epoch + 1):

@@ -56,7 +56,7 @@ def encoder_and_attention_params(models):
     count = sum(part.count_params() for part in parts)
     # Nothing else has weights but the embeddings and the head, which the paper leaves out.
     assert count == (models.train.count_params() - encoder.embedding.count_params()
-                     - models.train.get_layer("scores").count_params())
+                     - models.train.get_layer("logits").count_params())
     return count
 
 

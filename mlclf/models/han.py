@@ -35,6 +35,7 @@ from typing import NamedTuple
 import keras
 import tensorflow as tf
 
+from mlclf.models import head as head_lib
 from mlclf.models.layers import (MaskedAttention, MaskedAverage, PerLanguage, SequenceEncoder,
                                  WordEmbedding, check_languages, register)
 from mlclf.models.registry import Models, ModelSpec
@@ -274,7 +275,7 @@ def _weighted_sum_of_types(types, slot_weights, type_of_slot, sentence_of_slot):
     return weighted_sum(types, slot_weights)
 
 
-def model_inputs(max_sentences, max_words, num_subword_buckets=0):
+def model_inputs(max_sentences, max_words, num_subword_buckets=0, wide=False):
     """The features dict of docs/architecture.md as keras.Inputs.
 
     `max_sentences=None` means flat `word_ids [B, max_words]`.
@@ -285,32 +286,36 @@ def model_inputs(max_sentences, max_words, num_subword_buckets=0):
     if num_subword_buckets:
         inputs["subword_ids"] = keras.Input((*words_shape, None), dtype="int32",
                                             name="subword_ids")
+    if wide:
+        inputs.update(head_lib.wide_inputs())
     return inputs
 
 
 def build_model(name, *, num_languages, vocab_size, embed_dim, num_outputs, encoder="dense",
                 hidden=100, embedding_matrix=None, trainable_embeddings=True,
                 num_subword_buckets=0, max_sentences, max_words,
-                by_word_type=True) -> Models:
+                by_word_type=True, head: head_lib.HeadSpec | None = None) -> Models:
     """Builds one of VARIANTS; see the module docstring.
 
     encoder: 'dense' | 'gru' | 'bigru' (hidden units per direction). embedding_matrix
     `[vocab_size, embed_dim]` initialises the word vectors, frozen if not
     trainable_embeddings. max_sentences=None: flat `[B, max_words]` input (nn only).
     by_word_type: see the module docstring (False: the per-slot, XLA-compilable form).
-    Train `train` with losses.masked_binary_crossentropy on the `labels` targets.
+    head: the output head (default: sigmoid scores from the document vector, the paper's).
+    Train `train` with the loss of the head's activation (losses.for_activation) on the
+    `labels` targets.
     """
     if max_sentences is None and name != "nn":
         raise ValueError(f"{name} needs hierarchical input: give max_sentences")
-    inputs = model_inputs(max_sentences, max_words, num_subword_buckets)
+    head = head or head_lib.HeadSpec(num_outputs)
+    inputs = model_inputs(max_sentences, max_words, num_subword_buckets,
+                          wide=bool(head.wide_buckets))
     encoded = HierarchicalEncoder(
         name, num_languages=num_languages, vocab_size=vocab_size, embed_dim=embed_dim,
         encoder=encoder, hidden=hidden, num_subword_buckets=num_subword_buckets,
         trainable_embeddings=trainable_embeddings, embedding_matrix=embedding_matrix,
         by_word_type=by_word_type, name="document_encoder")(inputs)
-    scores = keras.layers.Dense(num_outputs, activation="sigmoid", name="scores",
-                                dtype="float32")(  # float32 even under mixed precision
-        encoded["document"])
+    scores = head_lib.scores(encoded["document"], inputs, head)
     return Models(train=keras.Model(inputs, scores, name=name),
                   inspect=keras.Model(inputs, {"scores": scores, **encoded},
                                       name=f"{name}_inspect"))
@@ -324,10 +329,11 @@ def build(config, resources, matrix=None) -> Models:
                        hidden=config.hidden, embedding_matrix=matrix,
                        trainable_embeddings=not config.freeze_embeddings,
                        num_subword_buckets=config.subword_buckets,
-                       max_sentences=config.max_sentences, max_words=config.max_words)
+                       max_sentences=config.max_sentences, max_words=config.max_words,
+                       head=head_lib.for_run(config, resources))
 
 
-# Every variant trains the registry's default way (compile_sigmoid, label_targets). A model
+# Every variant trains the registry's default way (compile_default, label_targets). A model
 # with nothing per language can read a language it never trained on.
 SPECS = {name: ModelSpec(build, hierarchical=True, multilingual=variant.multilingual,
                          language_agnostic=(variant.multilingual and variant.shared_encoders

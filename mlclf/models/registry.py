@@ -26,23 +26,23 @@ class Models(NamedTuple):
     inspect: keras.Model  # features -> {"scores", "document", and attention where there is}
 
 
-def compile_sigmoid(model, config, resources) -> None:
-    """The default training: Adam on losses.masked_binary_crossentropy of sigmoid scores, whole
-    steps XLA-compiled where they can be.
+def compile_default(model, config, resources) -> None:
+    """The default training: Adam on the loss of the head's scores (losses.for_activation:
+    binary cross-entropy of sigmoids, or categorical of a softmax on single-label corpora),
+    whole steps XLA-compiled where they can be.
 
     Keras decides whether the whole step can compile (every layer's `supports_jit`: not with
-    data-dependent shapes such as han's word-type level, nor with GRU encoders, whose cuDNN
-    kernels do not compile; not with op determinism enabled) and falls back to plain graphs
-    otherwise, a fallback expected here, so not worth a warning. Either way Adam's update runs
-    XLA-compiled (optimizers.CompiledAdam). XLA stays off under a multi-replica strategy, as
-    with Keras' own jit_compile="auto".
+    data-dependent shapes such as han's word-type level or the wide branch's n-gram bag, nor
+    with GRU encoders, whose cuDNN kernels do not compile; not with op determinism enabled) and
+    falls back to plain graphs otherwise, a fallback expected here, so not worth a warning.
+    Either way Adam's update runs XLA-compiled (optimizers.CompiledAdam). XLA stays off under
+    a multi-replica strategy, as with Keras' own jit_compile="auto".
     """
-    del resources  # the same loss for every corpus
     optimizer = optimizers.CompiledAdam(learning_rate=config.learning_rate)
     single_replica = tf.distribute.get_strategy().num_replicas_in_sync == 1
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Model doesn't support `jit_compile=True`")
-        model.compile(optimizer=optimizer, loss=losses.masked_binary_crossentropy,
+        model.compile(optimizer=optimizer, loss=losses.for_activation(resources.activation),
                       jit_compile=single_replica)
     logging.info("XLA compilation %s", "on" if model.jit_compile else "off")
 
@@ -70,7 +70,7 @@ class ModelSpec:
     multilingual: bool        # trains on several languages at once (else on exactly one)
     language_agnostic: bool   # no per-language part: it can read a language it never saw
     # (train model, config, resources) -> None: optimizer and loss.
-    compile: Callable[..., None] = compile_sigmoid
+    compile: Callable[..., None] = compile_default
     # (targets of data.make_dataset, config, resources) -> what the loss takes as y.
     targets: Callable = label_targets
     # The ExperimentConfig fields that only this model reads: its section of the flags (their

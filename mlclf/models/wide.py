@@ -1,0 +1,99 @@
+"""The wide branch: a TF-IDF n-gram linear model inside the network, whose logits add to the
+head's (one model, one export; the deep part keeps its attention).
+
+It reads a document's hashed n-gram bag (`ngrams.ngram_bag`: `ngram_ids` [B, F], 0 = padding,
+and `ngram_counts`). A feature's value is (1 + log count) * idf and each document's values are
+L2-normalised, as in a sublinear TF-IDF vectoriser; the logits are those values times a
+[buckets + 1, outputs] kernel. The idf comes from the training split
+(`document_frequencies`) and is a weight of the layer, so the export weighs features as
+training did.
+
+With `num_languages`, each feature also has a copy of its own in every language (its id mixed
+with the document's language into a second kernel): the shared kernel learns what holds across
+languages, each language's copy what is particular to it ("frustratingly easy" domain
+adaptation, Daumé III 2007). A document of a language the model never trained on (lang_id -1)
+is read with the shared kernel alone.
+"""
+import keras
+import numpy as np
+import tensorflow as tf
+
+from mlclf.models.layers import register
+
+# Odd multipliers: id -> id * _MIX + language offset, modulo a power of two, is a bijection.
+_MIX = 0x9E3779B1
+_LANGUAGE_STEP = 0x85EBCA77
+
+
+def language_copy_ids(ids, lang_id, buckets: int):
+    """The ids [B, F] of the language copies of features `ids` [B, F] of documents in languages
+    `lang_id` [B] (>= 0): another id in [1, buckets] per (feature, language); 0 stays 0."""
+    ids = tf.cast(ids, tf.int64)
+    offset = tf.cast(lang_id, tf.int64)[:, None] * _LANGUAGE_STEP
+    return tf.where(ids > 0, ((ids - 1) * _MIX + offset) % buckets + 1, 0)
+
+
+def idf_weights(document_frequency, num_documents: int, min_df: int = 2) -> np.ndarray:
+    """scikit-learn's smoothed idf, log((1 + n) / (1 + df)) + 1, and 0 for features seen in
+    fewer than `min_df` training documents (rare n-grams are noise) and for padding (id 0)."""
+    df = np.asarray(document_frequency, np.float64)
+    idf = np.log((1.0 + num_documents) / (1.0 + df)) + 1.0
+    idf[df < min_df] = 0.0
+    idf[0] = 0.0
+    return idf.astype(np.float32)
+
+
+@register
+class NgramLinear(keras.layers.Layer):
+    """(ngram_ids [B, F], ngram_counts [B, F], lang_id [B]) -> logits [B, num_outputs]."""
+
+    def __init__(self, num_outputs, buckets, num_languages=0, **kwargs):
+        super().__init__(**kwargs)
+        self.num_outputs = num_outputs
+        self.buckets = buckets
+        self.num_languages = num_languages
+        self.supports_jit = False  # the bag's non-zero values: a data-dependent shape
+
+    def build(self, *input_shapes):
+        rows = self.buckets + 1
+        self.kernel = self.add_weight(name="kernel", shape=(rows, self.num_outputs),
+                                      initializer="zeros")
+        self.idf = self.add_weight(name="idf", shape=(rows,), initializer="ones",
+                                   trainable=False)
+        if self.num_languages:
+            self.language_kernel = self.add_weight(
+                name="language_kernel", shape=(rows, self.num_outputs), initializer="zeros")
+            self.language_idf = self.add_weight(name="language_idf", shape=(rows,),
+                                                initializer="ones", trainable=False)
+
+    def set_idf(self, frequencies) -> None:
+        """From the training split's `document_frequencies` (the task computes them)."""
+        self.idf.assign(idf_weights(frequencies["shared"], frequencies["documents"]))
+        if self.num_languages:
+            self.language_idf.assign(idf_weights(frequencies["language"],
+                                                 frequencies["documents"]))
+
+    def _logits(self, ids, counts, kernel, idf):
+        values = tf.where(counts > 0, 1.0 + tf.math.log(tf.maximum(counts, 1.0)), 0.0)
+        values = tf.math.l2_normalize(values * tf.gather(idf, ids), axis=-1)
+        # Only the non-zero values: the kernel's gradient is then rows, not a dense matrix.
+        real = tf.where(values != 0)                                   # [nnz, 2]
+        rows = tf.gather(kernel, tf.gather_nd(ids, real))              # [nnz, outputs]
+        return tf.math.unsorted_segment_sum(rows * tf.gather_nd(values, real)[:, None],
+                                            real[:, 0], tf.shape(ids)[0])
+
+    def call(self, ngram_ids, ngram_counts, lang_id):
+        ids = tf.cast(ngram_ids, tf.int64)
+        counts = tf.cast(ngram_counts, tf.float32)
+        logits = self._logits(ids, counts, self.kernel, self.idf)
+        if self.num_languages:
+            lang_id = tf.cast(lang_id, tf.int64)
+            known = lang_id >= 0
+            copies = tf.where(known[:, None], language_copy_ids(ids, tf.maximum(lang_id, 0),
+                                                                self.buckets), 0)
+            logits += self._logits(copies, counts, self.language_kernel, self.language_idf)
+        return logits
+
+    def get_config(self):
+        return {**super().get_config(), "num_outputs": self.num_outputs,
+                "buckets": self.buckets, "num_languages": self.num_languages}

@@ -1,0 +1,93 @@
+"""Hashed n-gram bags of documents: what the wide (linear) branch of a model reads.
+
+A document's bag holds the character n-grams of its words (of "<word>", so that word starts and
+ends are n-grams of their own), its word n-grams (within a sentence) and how often each occurs
+in the document, each n-gram hashed (FarmHash, stable across platforms) to an id in
+[1, buckets]; 0 is padding. It is the input of a TF-IDF n-gram linear model
+(`models.wide.NgramLinear` weighs the counts). Word n-grams of each order are hashed from keys
+of their own, so a word never shares an id with the same letters read as a character n-gram or
+with a bigram, except by a hash collision.
+
+The bag is computed from the words `text.tokenize` gives, in the input pipeline and in the
+export alike (`data.encode_words`). Its cost is linear in the words read: at most `max_words`
+words of a document enter it.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import tensorflow as tf
+
+
+def parse_orders(value: str, name: str) -> tuple:
+    """"2-5" -> (2, 3, 4, 5); "1" -> (1,); "" -> () (none), with an error naming the flag."""
+    value = value.strip()
+    if not value:
+        return ()
+    low, _, high = value.partition("-")
+    try:
+        low, high = int(low), int(high or low)
+    except ValueError:
+        raise ValueError(f"--{name}={value!r}: expected an order or a range such as 2-5") from None
+    if not 1 <= low <= high <= 9:
+        raise ValueError(f"--{name}={value!r}: orders must be between 1 and 9, lowest first")
+    return tuple(range(low, high + 1))
+
+
+@dataclasses.dataclass(frozen=True)
+class NgramSpec:
+    """Which n-grams make a document's bag, and how many hash buckets they share."""
+
+    buckets: int = 1 << 20
+    char_orders: tuple = (2, 3, 4, 5)
+    word_orders: tuple = (1, 2)
+    max_words: int = 5000
+
+
+def _first_words(words: tf.RaggedTensor, max_words: int) -> tf.RaggedTensor:
+    """The first `max_words` words of each document, sentences kept."""
+    doc_of_word = words.nested_value_rowids()[0]
+    if words.ragged_rank == 2:
+        doc_of_word = tf.gather(doc_of_word, words.values.value_rowids())
+    position = tf.range(tf.size(doc_of_word, out_type=tf.int64))
+    first = tf.gather(tf.concat([[0], tf.cumsum(tf.math.bincount(
+        doc_of_word, minlength=words.nrows(), dtype=tf.int64))], 0), doc_of_word)
+    return tf.ragged.boolean_mask(words, words.with_flat_values(position - first < max_words))
+
+
+def ngram_bag(words: tf.RaggedTensor, spec: NgramSpec):
+    """Words [B, (K), (T)] (by sentence) or [B, (N)] -> (ids, counts), both ragged [B, (F)].
+
+    `ids`: int64 in [1, spec.buckets], each once per document, in increasing order. `counts`:
+    float32, how often each occurs in the document's first `spec.max_words` words.
+    """
+    words = _first_words(words, spec.max_words)
+    num_docs = words.nrows(out_type=tf.int64)
+    if words.ragged_rank == 2:
+        sentences, doc_of_sentence = words.values, words.value_rowids()
+    else:
+        sentences, doc_of_sentence = words, tf.range(num_docs)
+    flat = sentences.flat_values
+    doc_of_word = tf.gather(doc_of_sentence, sentences.value_rowids())
+    keys, docs = [], []
+    if spec.char_orders:
+        chars = tf.strings.unicode_split(tf.strings.join(["<", flat, ">"]), "UTF-8")
+        grams = tf.strings.ngrams(chars, ngram_width=list(spec.char_orders), separator="")
+        keys.append(grams.flat_values)
+        docs.append(tf.gather(doc_of_word, grams.value_rowids()))
+    for order in spec.word_orders:
+        grams = tf.strings.ngrams(sentences, order, separator=" ")
+        keys.append(tf.strings.join([chr(order), grams.flat_values]))  # a key space per order
+        docs.append(tf.gather(doc_of_sentence, grams.value_rowids()))
+    if not keys:
+        raise ValueError("an n-gram bag needs character or word n-gram orders")
+    ids = tf.strings.to_hash_bucket_fast(tf.concat(keys, 0), spec.buckets) + 1
+    doc = tf.concat(docs, 0)
+    # One key per (document, id), counted; sorted, so documents come in order.
+    keyed, _, counts = tf.unique_with_counts(doc * (spec.buckets + 1) + ids, out_idx=tf.int64)
+    order = tf.argsort(keyed)
+    keyed, counts = tf.gather(keyed, order), tf.cast(tf.gather(counts, order), tf.float32)
+    doc_of_id = keyed // (spec.buckets + 1)
+    return (tf.RaggedTensor.from_value_rowids(keyed % (spec.buckets + 1), doc_of_id,
+                                              nrows=num_docs),
+            tf.RaggedTensor.from_value_rowids(counts, doc_of_id, nrows=num_docs))

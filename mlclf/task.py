@@ -120,7 +120,7 @@ class ExperimentConfig:
                 setattr(self, name, spec.auto_value(name))
         if self.at_least_one not in ("auto", "true", "false"):
             raise ValueError(f"--at_least_one must be auto, true or false, got {self.at_least_one!r}")
-        if self.wide:  # errors name the flag before any work starts
+        if self.reads_ngrams:  # errors name the flag before any work starts
             ngrams_lib.parse_orders(self.wide_char_ngrams, "wide_char_ngrams")
             ngrams_lib.parse_orders(self.wide_word_ngrams, "wide_word_ngrams")
         if not spec.multilingual and len(self.langs) != 1:
@@ -131,6 +131,11 @@ class ExperimentConfig:
     @property
     def hierarchical(self) -> bool:
         return models.get(self.model).hierarchical
+
+    @property
+    def reads_ngrams(self) -> bool:
+        """Whether the model has a wide branch (--wide, or a model that is one)."""
+        return self.wide or models.get(self.model).wide
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, ensure_ascii=False)
@@ -200,7 +205,7 @@ def input_spec(config: ExperimentConfig) -> data.InputSpec:
                                                                   "wide_char_ngrams"),
                               word_orders=ngrams_lib.parse_orders(config.wide_word_ngrams,
                                                                   "wide_word_ngrams"))
-                          if config.wide else None)
+                          if config.reads_ngrams else None)
 
 
 CORPUS_OPTIONS = tuple(field.name for field in dataclasses.fields(ExperimentConfig)
@@ -295,8 +300,8 @@ def build_resources(config: ExperimentConfig, train_examples: dict) -> Resources
               or (config.wide_language_copies == "auto" and config.label_space == "shared"
                   and len(train_examples) > 1))
     resources = Resources(list(train_examples), vocabulary, label_space, input_spec(config),
-                          at_least_one, activation, config.wide and copies)
-    if config.wide:
+                          at_least_one, activation, config.reads_ngrams and copies)
+    if config.reads_ngrams:
         resources.ngram_frequencies = ngram_frequencies(train_examples, resources)
     return resources
 

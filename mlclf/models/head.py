@@ -53,19 +53,24 @@ def wide_inputs() -> dict:
             "ngram_counts": keras.Input((None,), dtype="float32", name="ngram_counts")}
 
 
-def scores(document, inputs: dict, head: HeadSpec):
-    """The scores [B, num_outputs] of `document` vectors (a KerasTensor) and, with a wide
-    branch, of `inputs`' n-gram bags."""
-    logits = keras.layers.Dense(head.num_outputs, name="logits",
-                                dtype="float32")(document)  # float32 under mixed precision
+def scores(document, inputs: dict, head: HeadSpec, with_logits: bool = False):
+    """The scores [B, num_outputs] of `document` vectors (a KerasTensor, or None for the wide
+    branch alone) and, with a wide branch, of `inputs`' n-gram bags; with `with_logits`, the
+    logits too."""
+    parts = []
+    if document is not None:
+        parts.append(keras.layers.Dense(head.num_outputs, name="logits",
+                                        dtype="float32")(document))  # float32, mixed precision
     if head.wide_buckets:
         wide = wide_lib.NgramLinear(head.num_outputs, head.wide_buckets, head.wide_languages,
                                     name="wide")
-        wide_logits = wide(inputs["ngram_ids"], inputs["ngram_counts"], inputs["lang_id"])
+        parts.append(wide(inputs["ngram_ids"], inputs["ngram_counts"], inputs["lang_id"]))
         if head.wide_frequencies is not None:
             wide.set_idf(head.wide_frequencies)
-        logits = keras.layers.Add(name="logits_sum", dtype="float32")([logits, wide_logits])
-    return OutputScores(head.activation, head.masks, name="scores")(logits, inputs["lang_id"])
+    logits = (parts[0] if len(parts) == 1
+              else keras.layers.Add(name="logits_sum", dtype="float32")(parts))
+    result = OutputScores(head.activation, head.masks, name="scores")(logits, inputs["lang_id"])
+    return (result, logits) if with_logits else result
 
 
 @register
@@ -102,6 +107,6 @@ def for_run(config, resources) -> HeadSpec:
         num_outputs=label_space.num_outputs, activation=resources.activation,
         masks=(language_masks(label_space, resources.languages)
                if resources.activation == "softmax" else None),
-        wide_buckets=config.wide_buckets if config.wide else 0,
+        wide_buckets=config.wide_buckets if config.reads_ngrams else 0,
         wide_languages=len(resources.languages) if resources.wide_language_copies else 0,
         wide_frequencies=resources.ngram_frequencies)

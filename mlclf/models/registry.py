@@ -69,6 +69,8 @@ class ModelSpec:
     hierarchical: bool        # reads word_ids [B, K, T] (else flat [B, N])
     multilingual: bool        # trains on several languages at once (else on exactly one)
     language_agnostic: bool   # no per-language part: it can read a language it never saw
+    # Reads the n-gram bag whatever --wide says (a model that is a wide branch).
+    wide: bool = False
     # (train model, config, resources) -> None: optimizer and loss.
     compile: Callable[..., None] = compile_default
     # (targets of data.make_dataset, config, resources) -> what the loss takes as y.

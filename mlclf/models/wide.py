@@ -89,9 +89,9 @@ class NgramLinear(keras.layers.Layer):
         if self.num_languages:
             lang_id = tf.cast(lang_id, tf.int64)
             known = lang_id >= 0
-            copies = tf.where(known[:, None], language_copy_ids(ids, tf.maximum(lang_id, 0),
-                                                                self.buckets), 0)
-            logits += self._logits(copies, counts, self.language_kernel, self.language_idf)
+            copies = language_copy_ids(ids, tf.maximum(lang_id, 0), self.buckets)
+            logits += self._logits(copies, tf.where(known[:, None], counts, 0.0),
+                                   self.language_kernel, self.language_idf)
         return logits
 
     def get_config(self):

@@ -1,0 +1,149 @@
+"""The wide branch (n-gram bags, the TF-IDF linear layer, language copies), the softmax head
+and its loss, and the `linear` model trained, read back and served."""
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from sklearn.feature_extraction.text import TfidfTransformer
+
+from mlclf import evaluation, losses, ngrams, rundir, task, training
+from mlclf.models import head as head_lib
+from mlclf.models import wide as wide_lib
+
+
+def _hash(keys, buckets):
+    return set((tf.strings.to_hash_bucket_fast(keys, buckets) + 1).numpy().tolist())
+
+
+def test_parse_orders_reads_ranges_and_names_the_flag():
+    assert ngrams.parse_orders("2-5", "x") == (2, 3, 4, 5)
+    assert ngrams.parse_orders("1", "x") == (1,)
+    assert ngrams.parse_orders("", "x") == ()
+    for bad in ("a-b", "5-2", "0-3", "2-12"):
+        with pytest.raises(ValueError, match="--wide_char_ngrams"):
+            ngrams.parse_orders(bad, "wide_char_ngrams")
+
+
+def test_bag_holds_character_and_word_ngrams_with_counts():
+    spec = ngrams.NgramSpec(buckets=1 << 20, char_orders=(2,), word_orders=(1, 2))
+    words = tf.ragged.constant([[["ab", "ab"], ["cd"]], [["ab"]]])  # 2 documents by sentence
+    ids, counts = ngrams.ngram_bag(words, spec)
+    chars = ["<a", "ab", "b>", "<c", "cd", "d>"]
+    expected = _hash(chars + ["\x01ab", "\x01cd", "\x02ab ab"], spec.buckets)
+    assert set(ids[0].numpy().tolist()) == expected        # no bigram across sentences
+    assert ids[0].numpy().tolist() == sorted(ids[0].numpy().tolist())
+    by_id = dict(zip(ids[0].numpy().tolist(), counts[0].numpy().tolist()))
+    assert by_id[_hash(["ab"], spec.buckets).pop()] == 2.0
+    assert by_id[_hash(["\x01ab"], spec.buckets).pop()] == 2.0
+    assert by_id[_hash(["cd"], spec.buckets).pop()] == 1.0
+    assert set(ids[1].numpy().tolist()) == _hash(["<a", "ab", "b>", "\x01ab"], spec.buckets)
+    # Flat documents [B, (N)]: the bigram joins every neighbour.
+    flat_ids, _ = ngrams.ngram_bag(tf.ragged.constant([["ab", "cd"]]), spec)
+    assert _hash(["\x02ab cd"], spec.buckets) <= set(flat_ids[0].numpy().tolist())
+
+
+def test_bag_reads_at_most_max_words_per_document():
+    spec = ngrams.NgramSpec(buckets=1 << 16, char_orders=(), word_orders=(1,), max_words=2)
+    ids, counts = ngrams.ngram_bag(tf.ragged.constant([[["a", "b"], ["c"]], [["d"]]]), spec)
+    assert set(ids[0].numpy().tolist()) == _hash(["\x01a", "\x01b"], spec.buckets)
+    assert counts.flat_values.numpy().sum() == 3.0
+
+
+def test_idf_and_layer_equal_scikit_learns_sublinear_tfidf():
+    rng = np.random.default_rng(0)
+    counts = rng.integers(0, 3, size=(6, 12)) * rng.integers(0, 2, size=(6, 12))
+    counts[:, 0] = 0  # id 0 is padding
+    df = (counts > 0).sum(0)
+    idf = wide_lib.idf_weights(df, len(counts), min_df=1)
+    transformer = TfidfTransformer(sublinear_tf=True).fit(counts[:, 1:])
+    np.testing.assert_allclose(idf[1:], transformer.idf_, rtol=1e-6)
+    assert idf[0] == 0.0
+    # Rare features (df < min_df) weigh nothing.
+    assert np.all(wide_lib.idf_weights(df, len(counts), min_df=2)[1:][df[1:] < 2] == 0)
+
+    layer = wide_lib.NgramLinear(num_outputs=3, buckets=11)
+    ids = np.tile(np.arange(12), (6, 1)).astype(np.int32)
+    layer(ids, counts.astype(np.float32), np.zeros(6, np.int32))
+    kernel = rng.normal(size=(12, 3)).astype(np.float32)
+    layer.kernel.assign(kernel)
+    layer.set_idf({"shared": df, "documents": len(counts), "language": None})
+    # set_idf uses min_df 2: compare with scikit-learn on the features it keeps.
+    kept = np.where(wide_lib.idf_weights(df, len(counts)) > 0)[0]
+    weights = np.zeros(12)
+    weights[kept] = transformer.idf_[kept - 1]
+    values = np.where(counts > 0, 1 + np.log(np.maximum(counts, 1)), 0) * weights
+    values /= np.maximum(np.linalg.norm(values, axis=1, keepdims=True), 1e-12)
+    logits = layer(ids, counts.astype(np.float32), np.zeros(6, np.int32)).numpy()
+    np.testing.assert_allclose(logits, values @ kernel, rtol=1e-5, atol=1e-6)
+
+
+def test_language_copies_are_per_language_and_left_out_for_an_unseen_language():
+    ids = tf.constant([[0, 1, 2, 3]], tf.int64)
+    en, fr = (wide_lib.language_copy_ids(ids, tf.constant([lang]), 100).numpy()[0]
+              for lang in (0, 1))
+    assert en[0] == fr[0] == 0 and np.all((en[1:] >= 1) & (en[1:] <= 100))
+    assert not np.array_equal(en, fr)
+
+    layer = wide_lib.NgramLinear(num_outputs=2, buckets=100, num_languages=2)
+    counts = tf.constant([[0.0, 1.0, 1.0, 1.0]] * 2)
+    both = tf.concat([ids, ids], 0)
+    layer(both, counts, tf.constant([0, -1]))
+    layer.language_kernel.assign(tf.ones_like(layer.language_kernel))
+    logits = layer(both, counts, tf.constant([0, -1])).numpy()
+    assert np.all(logits[0] > 0) and np.all(logits[1] == 0)  # -1: the shared kernel alone
+
+
+def test_softmax_scores_are_a_distribution_over_the_documents_language():
+    # language 0: outputs 0-1; 1: 1-2; the last row (head.language_masks): every output
+    masks = np.array([[1, 1, 0], [0, 1, 1], [1, 1, 1]], np.float32)
+    layer = head_lib.OutputScores("softmax", masks)
+    logits = tf.constant([[1.0, 2.0, 9.0], [1.0, 2.0, 9.0], [0.0, 0.0, 0.0]])
+    scores = layer(logits, tf.constant([0, 1, -1])).numpy()
+    np.testing.assert_allclose(scores.sum(1), 1.0, rtol=1e-6)
+    assert scores[0, 2] == 0 and scores[1, 0] == 0
+    np.testing.assert_allclose(scores[0, :2], tf.nn.softmax([1.0, 2.0]).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(scores[2], 1 / 3, rtol=1e-6)   # unseen: every output
+
+
+def test_categorical_loss_is_minus_log_probability_of_the_label():
+    y_true = tf.constant([[1.0, 0.0, -1.0], [0.5, 0.5, -1.0], [0.0, 0.0, -1.0]])
+    y_true = tf.where(y_true == 0.5, 1.0, y_true)            # two labels: their mean
+    y_pred = tf.constant([[0.25, 0.75, 0.0], [0.5, 0.5, 0.0], [0.5, 0.5, 0.0]])
+    loss = losses.masked_categorical_crossentropy(y_true, y_pred).numpy()
+    np.testing.assert_allclose(loss, [-np.log(0.25), -np.log(0.5), 0.0], rtol=1e-6)
+    assert losses.for_activation("softmax") is losses.masked_categorical_crossentropy
+
+
+@pytest.mark.parametrize("model", ["linear", "mhan_att"])
+def test_a_wide_run_trains_reads_back_and_serves_with_argmax(model, tiny_corpus, tmp_path):
+    config = task.ExperimentConfig(
+        model=model, dataset="jsonl", langs=("en", "fr"), manual_dir=tiny_corpus,
+        data_dir=str(tmp_path / "tfds"), label_space="shared", wide=True, wide_buckets=1 << 14,
+        embed_dim=8, hidden=8, max_sentences=4, max_words=8,
+        batch_size=8, epochs=3, steps_per_epoch=6, learning_rate=0.05, seed=1)
+    run_dir = str(tmp_path / "run")
+    results = training.train(config, run_dir, verbose=0)
+    assert np.mean([row["micro_f1"] for row in results["test"].values()]) > 0.8
+
+    run = rundir.load(run_dir)
+    assert run.resources.activation == "softmax" and run.resources.wide_language_copies
+    idf = run.models.train.get_layer("wide").idf.numpy()
+    assert idf[0] == 0 and idf.max() > 1         # the training split's idf, read back
+    again = evaluation.evaluate_split(run.config, run.resources, run.models.inspect, "test")
+    assert again.table == results["test"]
+
+    export = os.path.join(run_dir, rundir.EXPORT_DIR, "1")
+    with open(os.path.join(export, "assets.extra", "serving.json"), encoding="utf-8") as f:
+        serving = json.load(f)
+    assert serving["decision"] == "argmax" and serving["activation"] == "softmax"
+    serve = tf.saved_model.load(export).signatures["serving_default"]
+    text = "The doctor at the hospital gave the vaccine."
+    served = serve(text=tf.constant([text]), lang=tf.constant(["en"]))
+    examples = tf.data.Dataset.from_tensor_slices(
+        {"text": [text], "lang": ["en"], "labels": tf.ragged.constant([["health"]])})
+    scored = evaluation.score_language(run.models.inspect, examples, "en", run.resources)
+    np.testing.assert_allclose(served["scores"].numpy()[0, scored.output_indices],
+                               scored.scores[0], atol=1e-5)
+    assert abs(scored.scores[0].sum() - 1) < 1e-5

@@ -4,9 +4,9 @@ A document's bag holds the character n-grams of its words (of "<word>", so that 
 ends are n-grams of their own), its word n-grams (within a sentence) and how often each occurs
 in the document, each n-gram hashed (FarmHash, stable across platforms) to an id in
 [1, buckets]; 0 is padding. It is the input of a TF-IDF n-gram linear model
-(`models.wide.NgramLinear` weighs the counts). Word n-grams of each order are hashed from keys
-of their own, so a word never shares an id with the same letters read as a character n-gram or
-with a bigram, except by a hash collision.
+(`models.wide.NgramLinear` weighs the counts). An n-gram's key is a tag (character or word)
+and its values (code points, or the words' own hashes), so a word never shares an id with the
+same letters read as a character n-gram, nor a bigram with a unigram, but by a hash collision.
 
 The bag is computed from the words `text.tokenize` gives, in the input pipeline and in the
 export alike (`data.encode_words`). Its cost is linear in the words read: at most `max_words`
@@ -55,11 +55,33 @@ def _first_words(words: tf.RaggedTensor, max_words: int) -> tf.RaggedTensor:
     return tf.ragged.boolean_mask(words, words.with_flat_values(position - first < max_words))
 
 
+def _windows(values, row_splits, order: int):
+    """Every run of `order` consecutive `values` (flat [V]) inside one row of `row_splits`:
+    (windows [N, order], row of each [N])."""
+    rows = tf.ragged.row_splits_to_segment_ids(row_splits)
+    starts = tf.range(tf.size(values, out_type=tf.int64))
+    whole = starts + order <= tf.gather(row_splits[1:], rows)
+    starts = tf.boolean_mask(starts, whole)
+    return (tf.gather(values, starts[:, None] + tf.range(order, dtype=tf.int64)[None, :]),
+            tf.boolean_mask(rows, whole))
+
+
+def _bucket_ids(kind: int, windows, buckets: int):
+    """Ids in [1, buckets] of n-grams `windows` [N, order] (int64), by FarmHash of the kind and
+    the values: character and word n-grams of every order are keys of their own."""
+    keys = tf.concat([tf.fill([tf.shape(windows)[0], 1], tf.constant(kind, tf.int64)),
+                      windows], axis=1)
+    hashes = tf.bitcast(tf.fingerprint(keys), tf.int64)       # [N, 8] bytes -> [N]
+    return tf.math.floormod(hashes, buckets) + 1
+
+
 def ngram_bag(words: tf.RaggedTensor, spec: NgramSpec):
     """Words [B, (K), (T)] (by sentence) or [B, (N)] -> (ids, counts), both ragged [B, (F)].
 
     `ids`: int64 in [1, spec.buckets], each once per document, in increasing order. `counts`:
-    float32, how often each occurs in the document's first `spec.max_words` words.
+    float32, how often each occurs in the document's first `spec.max_words` words. N-grams are
+    hashed from code points and word hashes, not from strings made for them: the bag costs a
+    few integer passes over the document's characters.
     """
     words = _first_words(words, spec.max_words)
     num_docs = words.nrows(out_type=tf.int64)
@@ -69,20 +91,24 @@ def ngram_bag(words: tf.RaggedTensor, spec: NgramSpec):
         sentences, doc_of_sentence = words, tf.range(num_docs)
     flat = sentences.flat_values
     doc_of_word = tf.gather(doc_of_sentence, sentences.value_rowids())
-    keys, docs = [], []
+    ids, docs = [], []
     if spec.char_orders:
-        chars = tf.strings.unicode_split(tf.strings.join(["<", flat, ">"]), "UTF-8")
-        grams = tf.strings.ngrams(chars, ngram_width=list(spec.char_orders), separator="")
-        keys.append(grams.flat_values)
-        docs.append(tf.gather(doc_of_word, grams.value_rowids()))
-    for order in spec.word_orders:
-        grams = tf.strings.ngrams(sentences, order, separator=" ")
-        keys.append(tf.strings.join([chr(order), grams.flat_values]))  # a key space per order
-        docs.append(tf.gather(doc_of_sentence, grams.value_rowids()))
-    if not keys:
+        chars = tf.strings.unicode_decode(tf.strings.join(["<", flat, ">"]), "UTF-8",
+                                          errors="replace")
+        for order in spec.char_orders:
+            windows, word = _windows(tf.cast(chars.values, tf.int64),
+                                     chars.row_splits, order)
+            ids.append(_bucket_ids(-1, windows, spec.buckets))
+            docs.append(tf.gather(doc_of_word, word))
+    if spec.word_orders:
+        word_hashes = tf.strings.to_hash_bucket_fast(flat, (1 << 62))
+        for order in spec.word_orders:
+            windows, sentence = _windows(word_hashes, sentences.row_splits, order)
+            ids.append(_bucket_ids(-2, windows, spec.buckets))
+            docs.append(tf.gather(doc_of_sentence, sentence))
+    if not ids:
         raise ValueError("an n-gram bag needs character or word n-gram orders")
-    ids = tf.strings.to_hash_bucket_fast(tf.concat(keys, 0), spec.buckets) + 1
-    doc = tf.concat(docs, 0)
+    ids, doc = tf.concat(ids, 0), tf.concat(docs, 0)
     # One key per (document, id), counted; sorted, so documents come in order.
     keyed, _, counts = tf.unique_with_counts(doc * (spec.buckets + 1) + ids, out_idx=tf.int64)
     order = tf.argsort(keyed)

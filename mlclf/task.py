@@ -81,6 +81,9 @@ class ExperimentConfig:
     wide: bool = setting(False, "Add a wide branch: a TF-IDF linear model over hashed character "
                          "and word n-grams of the whole document (its first 5,000 words), "
                          "whose logits add to the model's.")
+    wide_learning_rate: float = setting(
+        0.02, "Adam's step size for the wide branch's weights, whatever --learning_rate (a "
+        "linear model over TF-IDF values needs larger steps than the deep part).")
     wide_buckets: int = setting(1 << 20, "Hash buckets of the wide branch's n-grams.")
     wide_char_ngrams: str = setting("2-5", "Character n-gram orders of the wide branch (of "
                                     "'<word>'), e.g. 2-5; '' for none.")

@@ -13,8 +13,23 @@ from mlclf.models import head as head_lib
 from mlclf.models import wide as wide_lib
 
 
-def _hash(keys, buckets):
-    return set((tf.strings.to_hash_bucket_fast(keys, buckets) + 1).numpy().tolist())
+def _char_ids(word, order, buckets):
+    """A reference for the character n-grams of one word: code points of "<word>", hashed by
+    FarmHash of (-1, code points...)."""
+    points = [ord(c) for c in "<" + word + ">"]
+    windows = [[-1] + points[i:i + order] for i in range(len(points) - order + 1)]
+    return _bucket(windows, buckets)
+
+
+def _word_ids(words, order, buckets):
+    hashes = tf.strings.to_hash_bucket_fast(words, 1 << 62).numpy().tolist()
+    windows = [[-2] + hashes[i:i + order] for i in range(len(hashes) - order + 1)]
+    return _bucket(windows, buckets)
+
+
+def _bucket(windows, buckets):
+    hashes = tf.bitcast(tf.fingerprint(tf.constant(windows, tf.int64)), tf.int64)
+    return set((tf.math.floormod(hashes, buckets) + 1).numpy().tolist())
 
 
 def test_parse_orders_reads_ranges_and_names_the_flag():
@@ -30,24 +45,27 @@ def test_bag_holds_character_and_word_ngrams_with_counts():
     spec = ngrams.NgramSpec(buckets=1 << 20, char_orders=(2,), word_orders=(1, 2))
     words = tf.ragged.constant([[["ab", "ab"], ["cd"]], [["ab"]]])  # 2 documents by sentence
     ids, counts = ngrams.ngram_bag(words, spec)
-    chars = ["<a", "ab", "b>", "<c", "cd", "d>"]
-    expected = _hash(chars + ["\x01ab", "\x01cd", "\x02ab ab"], spec.buckets)
-    assert set(ids[0].numpy().tolist()) == expected        # no bigram across sentences
-    assert ids[0].numpy().tolist() == sorted(ids[0].numpy().tolist())
+    expected = (_char_ids("ab", 2, spec.buckets) | _char_ids("cd", 2, spec.buckets)
+                | _word_ids(["ab"], 1, spec.buckets) | _word_ids(["cd"], 1, spec.buckets)
+                | _word_ids(["ab", "ab"], 2, spec.buckets))
+    assert len(expected) == 9 and set(ids[0].numpy().tolist()) == expected  # no bigram across
+    assert ids[0].numpy().tolist() == sorted(ids[0].numpy().tolist())      # sentences
     by_id = dict(zip(ids[0].numpy().tolist(), counts[0].numpy().tolist()))
-    assert by_id[_hash(["ab"], spec.buckets).pop()] == 2.0
-    assert by_id[_hash(["\x01ab"], spec.buckets).pop()] == 2.0
-    assert by_id[_hash(["cd"], spec.buckets).pop()] == 1.0
-    assert set(ids[1].numpy().tolist()) == _hash(["<a", "ab", "b>", "\x01ab"], spec.buckets)
+    (ab,) = _bucket([[-1, ord("a"), ord("b")]], spec.buckets)
+    (word_ab,) = _word_ids(["ab"], 1, spec.buckets)
+    (cd,) = _bucket([[-1, ord("c"), ord("d")]], spec.buckets)
+    assert (by_id[ab], by_id[word_ab], by_id[cd]) == (2.0, 2.0, 1.0)
+    assert set(ids[1].numpy().tolist()) == (_char_ids("ab", 2, spec.buckets)
+                                            | _word_ids(["ab"], 1, spec.buckets))
     # Flat documents [B, (N)]: the bigram joins every neighbour.
     flat_ids, _ = ngrams.ngram_bag(tf.ragged.constant([["ab", "cd"]]), spec)
-    assert _hash(["\x02ab cd"], spec.buckets) <= set(flat_ids[0].numpy().tolist())
+    assert _word_ids(["ab", "cd"], 2, spec.buckets) <= set(flat_ids[0].numpy().tolist())
 
 
 def test_bag_reads_at_most_max_words_per_document():
     spec = ngrams.NgramSpec(buckets=1 << 16, char_orders=(), word_orders=(1,), max_words=2)
     ids, counts = ngrams.ngram_bag(tf.ragged.constant([[["a", "b"], ["c"]], [["d"]]]), spec)
-    assert set(ids[0].numpy().tolist()) == _hash(["\x01a", "\x01b"], spec.buckets)
+    assert set(ids[0].numpy().tolist()) == _word_ids(["a", "b"], 1, spec.buckets)
     assert counts.flat_values.numpy().sum() == 3.0
 
 

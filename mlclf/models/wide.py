@@ -8,6 +8,11 @@ L2-normalised, as in a sublinear TF-IDF vectoriser; the logits are those values 
 (`document_frequencies`) and is a weight of the layer, so the export weighs features as
 training did.
 
+The logits are scaled by `gain`: Adam moves each weight by about its learning rate whatever
+the gradient's size, so a gain of g makes the branch learn as if at g times the model's rate
+(`--wide_learning_rate`), which a linear model over small TF-IDF values needs, without an
+optimizer per branch.
+
 With `num_languages`, each feature also has a copy of its own in every language (its id mixed
 with the document's language into a second kernel): the shared kernel learns what holds across
 languages, each language's copy what is particular to it ("frustratingly easy" domain
@@ -47,9 +52,10 @@ def idf_weights(document_frequency, num_documents: int, min_df: int = 2) -> np.n
 class NgramLinear(keras.layers.Layer):
     """(ngram_ids [B, F], ngram_counts [B, F], lang_id [B]) -> logits [B, num_outputs]."""
 
-    def __init__(self, num_outputs, buckets, num_languages=0, **kwargs):
+    def __init__(self, num_outputs, buckets, num_languages=0, gain=1.0, **kwargs):
         super().__init__(**kwargs)
         self.num_outputs = num_outputs
+        self.gain = float(gain)
         self.buckets = buckets
         self.num_languages = num_languages
         self.supports_jit = False  # the bag's non-zero values: a data-dependent shape
@@ -92,8 +98,8 @@ class NgramLinear(keras.layers.Layer):
             copies = language_copy_ids(ids, tf.maximum(lang_id, 0), self.buckets)
             logits += self._logits(copies, tf.where(known[:, None], counts, 0.0),
                                    self.language_kernel, self.language_idf)
-        return logits
+        return self.gain * logits
 
     def get_config(self):
         return {**super().get_config(), "num_outputs": self.num_outputs,
-                "buckets": self.buckets, "num_languages": self.num_languages}
+                "buckets": self.buckets, "num_languages": self.num_languages, "gain": self.gain}

@@ -1,0 +1,271 @@
+"""Accuracy judge: mlclf's settings against a linear n-gram peer, on the same splits, in one run.
+
+    pip install -e ".[bench]"
+    python benchmarks/quality.py --corpus=sib200 --langs=eng_Latn,arb_Arab
+    python benchmarks/quality.py --corpus=masakhanews --rows=peer,recommended --seeds=3
+
+For each corpus (--corpus, each with its own manual dir under --data_root) and its languages
+(--langs, default: every language with a train split), trains and tests:
+  peer         scikit-learn TF-IDF character 2-5-gram logistic regression, one per language
+               (one-vs-rest, class-balanced, for multi-label corpora), trained on train only
+  recommended  flags/recommended.cfg, all languages in one model, --seeds seeds
+  paper rows   `han` per language, `mhan_att`, `mhan_both` (the papers' settings: per-language
+               sigmoid heads, no wide branch) and flags/cnn_cpu.cfg, one seed
+  ablations    the recommended setting with one lever turned off (ABLATIONS below), one seed
+Every mlclf row goes through `training.train` (train.py's code): the epoch is chosen on the
+validation split and the test split is read once, for the epoch kept. Each row's per-language
+test metric (micro-F1, which is accuracy on single-label corpora; macro-F1 over labels for
+BRIGHTER) and wall time are stored in --results/<corpus>.json, so a corpus (or a row) can be
+rerun alone; benchmarks/results/quality.md is then rewritten from every stored corpus.
+"""
+import dataclasses
+import json
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+from absl import app, flags
+
+from mlclf import corpora, task, training
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+flags.DEFINE_list("corpus", ["masakhanews", "sib200", "brighter"], "Corpora to run.")
+flags.DEFINE_list("langs", [], "Languages (default: every language with a train split).")
+flags.DEFINE_list("rows", ["peer", "recommended", "han", "mhan_att", "mhan_both", "cnn",
+                           "linear", "no_wide", "sigmoid", "per_language_labels",
+                           "no_language_copies"], "Rows to (re)run.")
+flags.DEFINE_integer("seeds", 3, "Seeds of the recommended setting.")
+flags.DEFINE_integer("epochs", 0, "Epochs of every mlclf row (0: each setting's own).")
+flags.DEFINE_string("data_root", os.path.join(ROOT, "..", "shared", "data"),
+                    "Where the corpora are: <data_root>/<corpus>.")
+flags.DEFINE_string("data_dir", os.path.join("~", "tensorflow_datasets"), "TFDS data dir.")
+flags.DEFINE_string("runs", os.path.join(tempfile.gettempdir(), "mlclf_quality"),
+                    "Where the run directories go.")
+flags.DEFINE_string("results", os.path.join(HERE, "results", "quality"),
+                    "Where each corpus' measurements are stored (JSON).")
+flags.DEFINE_string("out", os.path.join(HERE, "results", "quality.md"), "The summary.")
+FLAGS = flags.FLAGS
+
+METRIC = {"brighter": "macro_f1"}                 # else micro_f1
+PAPER = dict(wide=False, output="sigmoid", label_space="per_language")
+# Each lever of the recommended setting, turned off.
+ABLATIONS = {"linear": dict(model="linear"),      # the wide branch alone: no deep part
+             "no_wide": dict(wide=False),
+             "sigmoid": dict(output="sigmoid"),
+             "per_language_labels": dict(label_space="per_language"),
+             "no_language_copies": dict(wide_language_copies="false")}
+
+
+def read_flagfile(path: str) -> dict:
+    """`--name=value` lines -> ExperimentConfig keyword arguments, typed as its fields."""
+    types = {field.name: type(field.default) for field in dataclasses.fields(task.ExperimentConfig)}
+    values = {}
+    with open(path, encoding="utf-8") as f:
+        for line_number, line in enumerate(f, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            name, _, value = line.removeprefix("--").partition("=")
+            if name not in types:
+                raise SystemExit(f"{path}:{line_number}: unknown setting --{name}")
+            kind = types[name]
+            values[name] = (value.lower() in ("true", "1") if kind is bool
+                            else tuple(value.split(",")) if kind is tuple
+                            else kind(value) if kind in (int, float) else value)
+    return values
+
+
+def _peer(corpus, lang, config):
+    """Test metric of the scikit-learn peer for one language, trained on its train split."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    def documents(split):
+        prepared = corpora.prepared_language(corpus, lang, data_dir=config.data_dir,
+                                             manual_dir=config.manual_dir)
+        texts, labels = [], []
+        for example in corpora.read_split(prepared, split).as_numpy_iterator():
+            texts.append(example["text"].decode("utf-8"))
+            labels.append([label.decode("utf-8") for label in example["labels"]])
+        return texts, labels
+
+    (train_texts, train_labels), (test_texts, test_labels) = documents("train"), documents("test")
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
+                                 min_df=2, max_features=300_000)
+    features = vectorizer.fit_transform(train_texts)
+    if METRIC.get(corpus) == "macro_f1":
+        binarizer = MultiLabelBinarizer().fit(train_labels)
+        classifier = OneVsRestClassifier(LogisticRegression(C=10, max_iter=2000,
+                                                            class_weight="balanced"))
+        predicted = classifier.fit(features, binarizer.transform(train_labels)).predict(
+            vectorizer.transform(test_texts))
+        gold = binarizer.transform([[label for label in labels if label in binarizer.classes_]
+                                    for labels in test_labels])
+        return float(f1_score(gold, predicted, average="macro", zero_division=0))
+    classifier = LogisticRegression(C=10, max_iter=2000).fit(
+        features, [labels[0] for labels in train_labels])
+    predicted = classifier.predict(vectorizer.transform(test_texts))
+    return float(np.mean([p in gold for p, gold in zip(predicted, test_labels)]))
+
+
+def _train(corpus, name, langs, settings):
+    """Test metric per language of one mlclf run, and its wall time."""
+    config = task.ExperimentConfig(**settings, langs=tuple(langs))
+    start = time.time()
+    results = training.train(config, os.path.join(FLAGS.runs, corpus, name), overwrite=True,
+                             verbose=2)
+    metric = METRIC.get(corpus, "micro_f1")
+    return {lang: row[metric] for lang, row in results["test"].items()}, time.time() - start
+
+
+def run_corpus(corpus, stored):
+    base = dict(dataset=corpus, manual_dir=os.path.join(FLAGS.data_root, corpus),
+                data_dir=os.path.expanduser(FLAGS.data_dir))
+    probe = task.ExperimentConfig(**base, langs=("en",) if corpus != "brighter" else ("eng",))
+    langs = list(FLAGS.langs) or [
+        lang for lang in corpora.available_languages(corpus, probe.manual_dir)
+        if corpora.split_sizes(corpus, lang, data_dir=probe.data_dir,
+                               manual_dir=probe.manual_dir).get("train")]
+    epochs = dict(epochs=FLAGS.epochs) if FLAGS.epochs else {}
+    recommended = {**base, **read_flagfile(os.path.join(ROOT, "flags", "recommended.cfg")),
+                   **epochs}
+    rows = stored.setdefault("rows", {})
+    stored["langs"] = langs
+
+    def record(name, scores, seconds, settings):
+        rows[name] = {"scores": scores, "seconds": seconds, "settings": settings}
+        print(f"{corpus} {name}: mean {100 * np.mean(list(scores.values())):.2f} "
+              f"({seconds:.0f} s)", flush=True)
+
+    for name in FLAGS.rows:
+        if name == "peer":
+            start = time.time()
+            record(name, {lang: _peer(corpus, lang, probe) for lang in langs},
+                   time.time() - start, "TF-IDF char_wb 2-5, LogisticRegression(C=10)")
+        elif name == "recommended":
+            for stale in [row for row in rows if row.startswith("recommended (seed")]:
+                del rows[stale]
+            for seed in range(FLAGS.seeds):
+                scores, seconds = _train(corpus, f"recommended-{seed}", langs,
+                                         {**recommended, "seed": seed})
+                record(f"recommended (seed {seed})", scores, seconds,
+                       "flags/recommended.cfg" + (f" --epochs={FLAGS.epochs}" if epochs else ""))
+        elif name == "han":  # the monolingual model: one run per language
+            scores, seconds = {}, 0.0
+            for lang in langs:
+                one, took = _train(corpus, f"han-{lang}", [lang],
+                                   {**base, **PAPER, **epochs, "model": "han"})
+                scores.update(one)
+                seconds += took
+            record(name, scores, seconds, "--model=han per language, paper settings")
+        elif name in ("mhan_att", "mhan_both"):
+            scores, seconds = _train(corpus, name, langs, {**base, **PAPER, **epochs,
+                                                           "model": name})
+            record(name, scores, seconds, f"--model={name}, paper settings")
+        elif name == "cnn":
+            settings = {**base, **read_flagfile(os.path.join(ROOT, "flags", "cnn_cpu.cfg")),
+                        **epochs}
+            scores, seconds = _train(corpus, name, langs, settings)
+            record(name, scores, seconds, "flags/cnn_cpu.cfg")
+        elif name in ABLATIONS:
+            scores, seconds = _train(corpus, name, langs, {**recommended, **ABLATIONS[name]})
+            record(name, scores, seconds, "recommended with " + " ".join(
+                f"--{key}={value}" for key, value in ABLATIONS[name].items()))
+        else:
+            raise SystemExit(f"--rows: unknown row {name!r}")
+
+
+def summary(stored_by_corpus) -> str:
+    """The markdown of every stored corpus: per language the metric of each row and its
+    difference to the peer; the recommended setting as mean ± standard deviation over seeds."""
+    lines = ["# Accuracy against a linear n-gram peer",
+             "",
+             "Written by `python benchmarks/quality.py` (see its docstring); test splits, epoch "
+             "chosen on validation. Metric: micro-F1 (= accuracy, single-label) for MasakhaNEWS "
+             "and SIB-200, macro-F1 over labels for BRIGHTER, in %. Δ: difference to the peer "
+             "on that language. Time: wall seconds of the row's training (all languages).", ""]
+    for corpus, stored in stored_by_corpus.items():
+        rows, langs = stored["rows"], stored["langs"]
+        seeds = [name for name in rows if name.startswith("recommended (seed")]
+        columns = {}
+        if seeds:
+            columns["recommended"] = {lang: [rows[s]["scores"][lang] for s in seeds]
+                                      for lang in langs}
+        for name in rows:
+            if name not in seeds:
+                columns[name] = {lang: [rows[name]["scores"][lang]] for lang in langs
+                                 if lang in rows[name]["scores"]}
+        peer = columns.get("peer", {})
+        lines += [f"## {corpus} ({METRIC.get(corpus, 'micro_f1')})", "",
+                  "| language | " + " | ".join(columns) + " |",
+                  "|---" * (len(columns) + 1) + "|"]
+
+        def cell(values, reference):
+            text = f"{100 * np.mean(values):.1f}"
+            if len(values) > 1:
+                text += f" ± {100 * np.std(values):.1f}"
+            if reference is not None and values is not reference:
+                text += f" ({100 * (np.mean(values) - np.mean(reference)):+.1f})"
+            return text
+
+        for lang in langs:
+            lines.append(f"| {lang} | " + " | ".join(
+                cell(column[lang], peer.get(lang)) if lang in column else "" for column in
+                columns.values()) + " |")
+        means = {}
+        for name, column in columns.items():
+            if len(column) == len(langs):
+                per_seed = np.mean([column[lang] for lang in langs], axis=0)
+                means[name] = per_seed
+        peer_mean = means.get("peer")
+        lines.append("| **mean** | " + " | ".join(
+            f"**{cell(list(means[name]), None if peer_mean is None else list(peer_mean))}**"
+            if name in means else "" for name in columns) + " |")
+        wins = {name: sum(np.mean(column[lang]) >= np.mean(peer[lang]) for lang in langs
+                          if lang in column and lang in peer)
+                for name, column in columns.items() if name != "peer" and peer}
+        if wins:
+            lines.append("| languages ≥ peer | " + " | ".join(
+                f"{wins[name]}/{len(langs)}" if name in wins else "" for name in columns) + " |")
+        lines.append("| time (s) | " + " | ".join(
+            f"{np.mean([rows[s]['seconds'] for s in seeds]):.0f} per seed" if name ==
+            "recommended" else f"{rows[name]['seconds']:.0f}" for name in columns) + " |")
+        lines += ["", "Rows: " + "; ".join(
+            f"{name}: {rows[name]['settings']}" for name in rows if name not in seeds[1:])
+                  .replace("recommended (seed 0)", "recommended"), ""]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv):
+    del argv
+    os.makedirs(FLAGS.results, exist_ok=True)
+    for corpus in FLAGS.corpus:
+        path = os.path.join(FLAGS.results, f"{corpus}.json")
+        stored = {}
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                stored = json.load(f)
+            if FLAGS.langs and stored.get("langs") != list(FLAGS.langs):
+                stored = {}                       # other languages: the rows do not compare
+        run_corpus(corpus, stored)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(stored, f, indent=1)
+    stored_by_corpus = {}
+    for name in sorted(os.listdir(FLAGS.results)):
+        if name.endswith(".json"):
+            with open(os.path.join(FLAGS.results, name), encoding="utf-8") as f:
+                stored_by_corpus[name[:-5]] = json.load(f)
+    with open(FLAGS.out, "w", encoding="utf-8") as f:
+        f.write(summary(stored_by_corpus))
+    print(f"wrote {FLAGS.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    app.run(main)

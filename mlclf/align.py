@@ -14,7 +14,7 @@ in the same sentences, so their descriptions agree whatever their language. Step
    `dim` sentence directions), L2-normalised. Words without a positive PMI cell are left out.
 
     python -m mlclf.align --manual_dir=../shared/data/sib200 --data_dir=DIR --langs=all \\
-        --dim=40 --output=DIR [--min_count=2] [--splits=train,validation,test] [--dataset=sib200]
+        --dim=40 --output=DIR [--min_count=2] [--splits=train] [--dataset=sib200]
 
 writes `<output>/<corpus code>.vec` (word2vec text, most frequent words first), `manifest.json`
 and `README.txt`; train with `--embeddings=<output> --embed_dim=<dim>`. `--dataset=jsonl` reads a
@@ -213,7 +213,9 @@ def define_flags():
     cli.define_corpus_flags(defaults={"langs": ["all"]}, notes={
         "dataset": "Here a parallel corpus: documents with the same split and id are "
                    "translations."})
-    flags.DEFINE_list("splits", list(corpora.SPLITS), "Splits whose texts are used.")
+    flags.DEFINE_list("splits", ["train"], "Splits whose texts are used. Only train by default: "
+                      "vectors that saw the validation or test texts make their scores "
+                      "transductive, not a measure of new documents.")
     flags.DEFINE_integer("dim", 40, "Vector dimension (--embed_dim of the models).")
     flags.DEFINE_integer("min_count", 2, "Leave out words seen fewer times in a language.")
     flags.DEFINE_string("output", None, "Directory for <lang>.vec, manifest.json, README.txt.")

@@ -51,10 +51,10 @@ flags.DEFINE_string("out", os.path.join(HERE, "results", "quality.md"), "The sum
 FLAGS = flags.FLAGS
 
 METRIC = {"brighter": "macro_f1"}                 # else micro_f1
-PAPER = dict(wide=False, output="sigmoid", label_space="per_language")
+PAPER = dict(wide="false", output="sigmoid", label_space="per_language")
 # Each lever of the recommended setting, turned off.
 ABLATIONS = {"linear": dict(model="linear"),      # the wide branch alone: no deep part
-             "no_wide": dict(wide=False),
+             "no_wide": dict(wide="false"),
              "sigmoid": dict(output="sigmoid"),
              "per_language_labels": dict(label_space="per_language"),
              "no_language_copies": dict(wide_language_copies="false")}

@@ -30,10 +30,10 @@ flags.DEFINE_integer("steps_per_language", 25, "Steps per epoch per language: a 
                      "setting spends the same compute and each language the same batch share.")
 FLAGS = flags.FLAGS
 
-# flags/quick_cpu.cfg sizes.
+# flags/quick_cpu.cfg sizes, with the papers' heads (sigmoid, no wide branch).
 SETTINGS = dict(dataset="masakhanews", encoder="dense", hidden=50, embed_dim=40,
                 max_sentences=15, max_words=20, batch_size=64, learning_rate=0.002,
-                min_count=2, max_vocab=50_000, seed=0)
+                min_count=2, max_vocab=50_000, seed=0, output="sigmoid", wide="false")
 
 
 def _run(model, langs, fraction, name):

@@ -78,9 +78,11 @@ class ExperimentConfig:
                           "document's language's labels, decided by the best one) or auto "
                           "(softmax when every training document has exactly one label).",
                           choices=("auto", "sigmoid", "softmax"))
-    wide: bool = setting(False, "Add a wide branch: a TF-IDF linear model over hashed character "
-                         "and word n-grams of the whole document (its first 5,000 words), "
-                         "whose logits add to the model's.")
+    wide: str = setting("auto", "A wide branch: a TF-IDF linear model over hashed character "
+                        "and word n-grams of the whole document (its first 5,000 words), whose "
+                        "logits add to the model's: true | false | auto (on for the models that "
+                        "can have one; the paper presets turn it off).",
+                        choices=("auto", "true", "false"))
     wide_learning_rate: float = setting(
         0.02, "Adam's step size for the wide branch's weights, whatever --learning_rate (a "
         "linear model over TF-IDF values needs larger steps than the deep part).")
@@ -121,6 +123,9 @@ class ExperimentConfig:
         for name in models.registry.AUTO:  # config.json keeps what "auto" meant for this model
             if getattr(self, name) == "auto":
                 setattr(self, name, spec.auto_value(name))
+        if spec.wide == "never" and self.wide == "true":
+            raise ValueError(f"--wide=true: --model={self.model} has no wide branch (models "
+                             f"that have one: {', '.join(n for n in models.names() if models.get(n).wide != 'never')})")
         if self.at_least_one not in ("auto", "true", "false"):
             raise ValueError(f"--at_least_one must be auto, true or false, got {self.at_least_one!r}")
         if self.reads_ngrams:  # errors name the flag before any work starts
@@ -138,14 +143,17 @@ class ExperimentConfig:
     @property
     def reads_ngrams(self) -> bool:
         """Whether the model has a wide branch (--wide, or a model that is one)."""
-        return self.wide or models.get(self.model).wide
+        spec = models.get(self.model)
+        return spec.wide == "always" or (spec.wide == "optional" and self.wide == "true")
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, payload: str) -> "ExperimentConfig":
-        return cls(**json.loads(payload))
+        values = json.loads(payload)
+        values.setdefault("wide", "false")  # written before the wide branch existed
+        return cls(**values)
 
 
 @dataclasses.dataclass

@@ -138,7 +138,7 @@ def test_categorical_loss_is_minus_log_probability_of_the_label():
 def test_a_wide_run_trains_reads_back_and_serves_with_argmax(model, tiny_corpus, tmp_path):
     config = task.ExperimentConfig(
         model=model, dataset="jsonl", langs=("en", "fr"), manual_dir=tiny_corpus,
-        data_dir=str(tmp_path / "tfds"), label_space="shared", wide=True, wide_buckets=1 << 14,
+        data_dir=str(tmp_path / "tfds"), label_space="shared", wide="true", wide_buckets=1 << 14,
         embed_dim=8, hidden=8, max_sentences=4, max_words=8,
         batch_size=8, epochs=3, steps_per_epoch=6, learning_rate=0.05, seed=1)
     run_dir = str(tmp_path / "run")

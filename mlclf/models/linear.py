@@ -28,5 +28,5 @@ def build(config, resources, matrix=None) -> Models:
 # by sentence (hierarchical), as the other models are: word n-grams stay within a sentence,
 # and the words tokenised for them serve it too.
 SPECS = {"linear": ModelSpec(build, hierarchical=True, multilingual=True,
-                             language_agnostic=True, wide=True,
+                             language_agnostic=True, wide="always",
                              auto={"label_space": "shared"})}

@@ -57,7 +57,7 @@ def label_targets(targets, config, resources):
 # What "auto" (the default of these ExperimentConfig fields) means for a model that does not say:
 # the MHAN paper's per-language label sets over one vocabulary. A model's spec may say otherwise
 # (ModelSpec.auto): the CNN paper's system is one category index for all languages.
-AUTO = {"label_space": "per_language", "vocab": "shared"}
+AUTO = {"label_space": "per_language", "vocab": "shared", "wide": "true"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,8 +69,9 @@ class ModelSpec:
     hierarchical: bool        # reads word_ids [B, K, T] (else flat [B, N])
     multilingual: bool        # trains on several languages at once (else on exactly one)
     language_agnostic: bool   # no per-language part: it can read a language it never saw
-    # Reads the n-gram bag whatever --wide says (a model that is a wide branch).
-    wide: bool = False
+    # Its wide branch (head.py): "optional" (--wide decides), "always" (a model that is one) or
+    # "never" (a model with a head of its own).
+    wide: str = "optional"
     # (train model, config, resources) -> None: optimizer and loss.
     compile: Callable[..., None] = compile_default
     # (targets of data.make_dataset, config, resources) -> what the loss takes as y.

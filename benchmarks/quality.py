@@ -194,12 +194,13 @@ def summary(stored_by_corpus) -> str:
     for corpus, stored in stored_by_corpus.items():
         rows, langs = stored["rows"], stored["langs"]
         seeds = [name for name in rows if name.startswith("recommended (seed")]
-        columns = {}
+        columns = {"peer": {lang: [rows["peer"]["scores"][lang]] for lang in langs}} \
+            if "peer" in rows else {}
         if seeds:
             columns["recommended"] = {lang: [rows[s]["scores"][lang] for s in seeds]
                                       for lang in langs}
         for name in rows:
-            if name not in seeds:
+            if name not in seeds and name != "peer":
                 columns[name] = {lang: [rows[name]["scores"][lang]] for lang in langs
                                  if lang in rows[name]["scores"]}
         peer = columns.get("peer", {})
@@ -226,7 +227,7 @@ def summary(stored_by_corpus) -> str:
                 means[name] = per_seed
         peer_mean = means.get("peer")
         lines.append("| **mean** | " + " | ".join(
-            f"**{cell(list(means[name]), None if peer_mean is None else list(peer_mean))}**"
+            f"**{cell(list(means[name]), None if peer_mean is None or name == 'peer' else list(peer_mean))}**"
             if name in means else "" for name in columns) + " |")
         wins = {name: sum(np.mean(column[lang]) >= np.mean(peer[lang]) for lang in langs
                           if lang in column and lang in peer)

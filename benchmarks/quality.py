@@ -225,9 +225,9 @@ def summary(stored_by_corpus) -> str:
             if len(column) == len(langs):
                 per_seed = np.mean([column[lang] for lang in langs], axis=0)
                 means[name] = per_seed
-        peer_mean = means.get("peer")
+        peer_mean = list(means["peer"]) if "peer" in means else None
         lines.append("| **mean** | " + " | ".join(
-            f"**{cell(list(means[name]), None if peer_mean is None or name == 'peer' else list(peer_mean))}**"
+            f"**{cell(list(means[name]), None if name == 'peer' else peer_mean)}**"
             if name in means else "" for name in columns) + " |")
         wins = {name: sum(np.mean(column[lang]) >= np.mean(peer[lang]) for lang in langs
                           if lang in column and lang in peer)

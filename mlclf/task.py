@@ -124,8 +124,9 @@ class ExperimentConfig:
             if getattr(self, name) == "auto":
                 setattr(self, name, spec.auto_value(name))
         if spec.wide == "never" and self.wide == "true":
+            widened = [name for name in models.names() if models.get(name).wide != "never"]
             raise ValueError(f"--wide=true: --model={self.model} has no wide branch (models "
-                             f"that have one: {', '.join(n for n in models.names() if models.get(n).wide != 'never')})")
+                             f"that have one: {', '.join(widened)})")
         if self.at_least_one not in ("auto", "true", "false"):
             raise ValueError(f"--at_least_one must be auto, true or false, got {self.at_least_one!r}")
         if self.reads_ngrams:  # errors name the flag before any work starts

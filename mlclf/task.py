@@ -127,6 +127,9 @@ class ExperimentConfig:
             widened = [name for name in models.names() if models.get(name).wide != "never"]
             raise ValueError(f"--wide=true: --model={self.model} has no wide branch (models "
                              f"that have one: {', '.join(widened)})")
+        if self.output not in ("auto",) + spec.outputs:
+            raise ValueError(f"--output={self.output}: --model={self.model} gives "
+                             f"{' or '.join(spec.outputs)} scores")
         if self.at_least_one not in ("auto", "true", "false"):
             raise ValueError(f"--at_least_one must be auto, true or false, got {self.at_least_one!r}")
         if self.reads_ngrams:  # errors name the flag before any work starts
@@ -307,7 +310,8 @@ def build_resources(config: ExperimentConfig, train_examples: dict) -> Resources
                     or (config.at_least_one == "auto" and unlabelled == 0))
     single_label = unlabelled == 0 and multi_labelled == 0
     activation = (config.output if config.output != "auto"
-                  else "softmax" if single_label else "sigmoid")
+                  else "softmax" if single_label and "softmax" in models.get(config.model).outputs
+                  else "sigmoid")
     copies = (config.wide_language_copies == "true"
               or (config.wide_language_copies == "auto" and config.label_space == "shared"
                   and len(train_examples) > 1))

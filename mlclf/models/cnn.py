@@ -266,4 +266,4 @@ SPECS = {"cnn": ModelSpec(build, hierarchical=False, multilingual=True, language
                           # languages, so it can label languages it never trained on.
                           # Its NCE head has no wide branch.
                           auto={"label_space": "shared", "vocab": "shared", "wide": "false"},
-                          wide="never")}
+                          wide="never", outputs=("sigmoid",))}

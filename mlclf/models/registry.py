@@ -72,6 +72,8 @@ class ModelSpec:
     # Its wide branch (head.py): "optional" (--wide decides), "always" (a model that is one) or
     # "never" (a model with a head of its own).
     wide: str = "optional"
+    # The scores its head can give (--output): sigmoid, and softmax over a language's outputs.
+    outputs: tuple = ("sigmoid", "softmax")
     # (train model, config, resources) -> None: optimizer and loss.
     compile: Callable[..., None] = compile_default
     # (targets of data.make_dataset, config, resources) -> what the loss takes as y.

@@ -8,7 +8,9 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
+import math
 import os
+import re
 from typing import Optional
 
 import tensorflow as tf
@@ -17,9 +19,36 @@ from mlclf import corpora, data, embeddings as embeddings_lib, languages as lang
 from mlclf import labels as labels_lib, models, text, vocab as vocab_lib
 
 
-def setting(default, help_text: str, **metadata):
-    """A config field with its flag's help (mlclf.cli makes every field a flag); `choices`
-    makes the flag an enum."""
+class Interval:
+    """The values a numeric setting allows, written as in maths: "[1, inf)", "(0, 1]"."""
+
+    def __init__(self, text: str):
+        match = re.fullmatch(r"([\[(])\s*([^,\s]+)\s*,\s*([^,\s]+)\s*([\])])", text)
+        if not match:
+            raise ValueError(f"{text!r} is not an interval such as [1, inf) or (0, 1]")
+        opening, self._low_text, high_text, closing = match.groups()
+        self.low, self.high = float(self._low_text), float(high_text)
+        self.low_closed, self.high_closed = opening == "[", closing == "]"
+        self.text = f"{opening}{self._low_text}, {high_text}{closing}"
+
+    def __contains__(self, value) -> bool:
+        above = self.low <= value if self.low_closed else self.low < value
+        below = value <= self.high if self.high_closed else value < self.high
+        return above and below  # NaN is in no interval
+
+    def __str__(self) -> str:
+        """">= 1" for a half-line, "in (0, 1]" otherwise: how messages and --help say it."""
+        if self.high == float("inf") and not self.high_closed:
+            return f"{'>=' if self.low_closed else '>'} {self._low_text}"
+        return f"in {self.text}"
+
+
+def setting(default, help_text: str, *, values: Optional[str] = None, **metadata):
+    """A config field with its flag's help (mlclf.cli makes every field a flag). `values`: the
+    range a number must lie in (`Interval` notation, "[1, inf)"); `choices`: the strings allowed
+    (the flag becomes an enum). ExperimentConfig checks both whenever it is made."""
+    if values is not None:
+        metadata["values"] = Interval(values)
     return dataclasses.field(default=default, metadata={"help": help_text, **metadata})
 
 
@@ -27,7 +56,8 @@ def setting(default, help_text: str, **metadata):
 class ExperimentConfig:
     """Everything that defines a run; saved to RUN/config.json and RUN/flags.cfg.
 
-    A new field is a new train.py flag: one line, `name: type = setting(default, help)`. The
+    A new field is a new train.py flag: one line, `name: type = setting(default, help)`, with
+    `values="[1, inf)"` (numbers) or `choices=(...)` (strings) saying what it allows. The
     fields' order is config.json's (a resumed run must read back the same text).
     """
 
@@ -53,9 +83,11 @@ class ExperimentConfig:
                              "<split>-<row>).", corpus_option=True)
     label_separator: str = setting("", "What joins several labels in one cell (e.g. '|'); "
                                    "empty: a cell is one label.", corpus_option=True)
-    encoder: str = setting("dense", "Word and sentence encoders: dense | gru | bigru.")
-    hidden: int = setting(100, "Encoder size (per direction for bigru).")
-    embed_dim: int = setting(100, "Word embedding size (must match --embeddings files when given).")
+    encoder: str = setting("dense", "Word and sentence encoders.",
+                           choices=("dense", "gru", "bigru"))
+    hidden: int = setting(100, "Encoder size (per direction for bigru).", values="[1, inf)")
+    embed_dim: int = setting(100, "Word embedding size (must match --embeddings files when "
+                             "given).", values="[1, inf)")
     embeddings: str = setting("learned", "'learned', a .vec/.txt/.pkl.gz file of (aligned) "
                               "vectors, LANG:FILE,..., or a directory of <code>.vec files "
                               "(python -m mlclf.align).")
@@ -63,44 +95,52 @@ class ExperimentConfig:
     vocab: str = setting("auto", "shared: one vocabulary for all languages; per_language: one "
                          f"per language; auto: the model's own ({models.auto_help('vocab')}).",
                          choices=("auto", "shared", "per_language"))
-    min_count: int = setting(1, "Drop training words seen fewer times.")
-    max_vocab: int = setting(100_000, "Keep at most this many words (most frequent first).")
+    min_count: int = setting(1, "Drop training words seen fewer times.", values="[1, inf)")
+    max_vocab: int = setting(100_000, "Keep at most this many words (most frequent first).",
+                             values="[1, inf)")
     subword_buckets: int = setting(0, "Hashed character n-gram buckets (fastText style); 0 "
-                                   "disables.")
+                                   "disables.", values="[0, inf)")
     label_space: str = setting("auto", "per_language: disjoint label sets (the MHAN paper); "
                                "shared: same name, same output (the CNN paper); auto: the "
                                f"model's own ({models.auto_help('label_space')}).",
                                choices=("auto", "per_language", "shared"))
-    max_sentences: int = setting(30, "Sentences kept per document (hierarchical models).")
-    max_words: int = setting(30, "Words per sentence (hierarchical) or per document (flat).")
-    batch_size: int = setting(16, "Global batch size; split evenly across languages.")
-    epochs: int = setting(10, "Training epochs.")
+    max_sentences: int = setting(30, "Sentences kept per document (hierarchical models).",
+                                 values="[1, inf)")
+    max_words: int = setting(30, "Words per sentence (hierarchical) or per document (flat).",
+                             values="[1, inf)")
+    batch_size: int = setting(16, "Global batch size; split evenly across languages.",
+                              values="[1, inf)")
+    epochs: int = setting(10, "Training epochs.", values="[1, inf)")
     steps_per_epoch: int = setting(0, "Steps per epoch; 0 = one pass over the training "
-                                   "documents.")
-    learning_rate: float = setting(1e-3, "Adam learning rate.")
-    threshold: float = setting(0.4, "Decision threshold on sigmoid scores.")
+                                   "documents.", values="[0, inf)")
+    learning_rate: float = setting(1e-3, "Adam learning rate.", values="(0, inf)")
+    threshold: float = setting(0.4, "Decision threshold on sigmoid scores.", values="[0, 1]")
     at_least_one: str = setting("auto", "Give each document at least its best label: true | "
                                 "false | auto (true when every training document has a label, "
-                                "i.e. single-label corpora).")
+                                "i.e. single-label corpora).", choices=("auto", "true", "false"))
     train_fraction: float = setting(1.0, "Seeded fraction of each language's training split "
-                                    "(low-resource runs).")
-    seed: int = setting(0, "Random seed: same seed, same run on CPU.")
-    num_filters: int = setting(128, "Filters per convolution.")
-    dropout: float = setting(0.5, "Dropout before the output layer.")
-    max_norm: float = setting(5.0, "Max-norm of each output weight vector.")
-    loss: str = setting("nce", "Loss: nce | sigmoid.")
-    num_sampled: int = setting(5, "NCE negative samples per batch.")
+                                    "(low-resource runs).", values="(0, 1]")
+    seed: int = setting(0, "Random seed: same seed, same run on CPU.", values="[0, 4294967295]")
+    num_filters: int = setting(128, "Filters per convolution.", values="[1, inf)")
+    dropout: float = setting(0.5, "Dropout before the output layer.", values="[0, 1)")
+    max_norm: float = setting(5.0, "Max-norm of each output weight vector.", values="(0, inf)")
+    loss: str = setting("nce", "Loss.", choices=("nce", "sigmoid"))
+    num_sampled: int = setting(5, "NCE negative samples per batch.", values="[1, inf)")
     num_true: int = setting(1, "NCE true labels per document (a document's labels repeated to "
-                            "this count).")
+                            "this count).", values="[1, inf)")
 
     def __post_init__(self):
         self.langs = tuple(self.langs)
+        for field in dataclasses.fields(self):
+            problem = _setting_problem(field, getattr(self, field.name))
+            if problem:
+                raise ValueError(f"--{field.name} {problem}")
+        if not self.langs:
+            raise ValueError("--langs is empty: give at least one language")
         spec = models.get(self.model)  # a ValueError naming the registered models
         for name in models.registry.AUTO:  # config.json keeps what "auto" meant for this model
             if getattr(self, name) == "auto":
                 setattr(self, name, spec.auto_value(name))
-        if self.at_least_one not in ("auto", "true", "false"):
-            raise ValueError(f"--at_least_one must be auto, true or false, got {self.at_least_one!r}")
         if not spec.multilingual and len(self.langs) != 1:
             raise ValueError(f"--model={self.model} is monolingual: give one language in --langs "
                              f"(got {','.join(self.langs)}), or use a multilingual model: "
@@ -116,6 +156,22 @@ class ExperimentConfig:
     @classmethod
     def from_json(cls, payload: str) -> "ExperimentConfig":
         return cls(**json.loads(payload))
+
+
+def _setting_problem(field, value) -> Optional[str]:
+    """What is wrong with a field's value given its `values` or `choices`, or None."""
+    if "choices" in field.metadata and value not in field.metadata["choices"]:
+        return f"must be one of {', '.join(field.metadata['choices'])}, got {value!r}"
+    allowed = field.metadata.get("values")
+    if allowed is None:
+        return None
+    integer = field.type in ("int", int)
+    if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
+        return f"must be {'an integer' if integer else 'a number'}, got {value!r}"
+    if value not in allowed:
+        finite = "" if math.isfinite(value) else "a finite number "
+        return f"must be {finite}{allowed}, got {value!r}"
+    return None
 
 
 @dataclasses.dataclass

@@ -21,10 +21,11 @@ of language codes, the label masks and names. The export needs TensorFlow only, 
 Language codes: the table holds every 2- and 3-letter code, and every training language's own
 code, that `languages.resolve` maps to a training language, so serving accepts exactly the codes
 train.py and evaluate.py accept (ambiguous ones excepted). An unknown code is an
-InvalidArgumentError naming the known languages, except for runs that can read any language
+InvalidArgumentError naming the known languages and the codes sent (invalid UTF-8 replaced, so
+that clients can decode the message), except for runs that can read any language
 (`evaluation.unseen_language_problem` is None: mhan_both or cnn with shared labels and
 vocabulary): there an unknown code is scored with all outputs, as evaluate.py scores an unseen
-language.
+language. `text` and `lang` of different lengths are an InvalidArgumentError too.
 
 `assets.extra/serving.json` (not read by the graph) is for clients that turn scores into
 predicted labels (`mlclf.inference` reads it): the output names and languages, the training
@@ -119,12 +120,18 @@ class Serving:
         self.tables = (self.vocabulary, self._aliases)
 
     def __call__(self, text, lang):
-        lang_id = self._aliases.lookup(_alias_keys(lang))
+        same_length = tf.debugging.assert_equal(
+            tf.size(text), tf.size(lang),
+            message="text and lang must have the same length (a language code per document)")
+        with tf.control_dependencies([same_length]):
+            lang_id = self._aliases.lookup(_alias_keys(lang))
         unknown = lang_id < 0
         if not self.any_language:
-            check = tf.debugging.Assert(
-                tf.logical_not(tf.reduce_any(unknown)),
-                [self._unknown_message, tf.boolean_mask(lang, unknown)], summarize=10)
+            # The codes as sent, invalid UTF-8 replaced (U+FFFD): clients decode the message.
+            shown = tf.strings.unicode_transcode(tf.boolean_mask(lang, unknown), "UTF-8",
+                                                 "UTF-8", errors="replace")
+            check = tf.debugging.Assert(tf.logical_not(tf.reduce_any(unknown)),
+                                        [self._unknown_message, shown], summarize=10)
             with tf.control_dependencies([check]):
                 lang_id = tf.identity(lang_id)
         row = tf.where(unknown, len(self.languages), lang_id)

@@ -52,9 +52,11 @@ results = {}
 with open(requests_path, encoding="utf-8") as f:
     requests = json.load(f)
 for name, request in requests.items():
+    # Strings carry undecodable bytes as lone surrogates (surrogateescape).
+    text, lang = ([value.encode("utf-8", "surrogateescape") for value in request[key]]
+                  for key in ("text", "lang"))
     try:
-        outputs = serve(text=tf.constant(request["text"], tf.string),
-                        lang=tf.constant(request["lang"], tf.string))
+        outputs = serve(text=tf.constant(text, tf.string), lang=tf.constant(lang, tf.string))
         results[name] = {key: value.numpy().tolist() for key, value in outputs.items()}
         results[name]["labels"] = [[l.decode() for l in row] for row in results[name]["labels"]]
     except tf.errors.InvalidArgumentError as error:
@@ -129,6 +131,10 @@ def _requests(any_language):
                          "lang": [lang for _, lang, _ in DOCUMENTS]},
         "empty_alone": {"text": [""], "lang": ["fr"]},
         "unknown": {"text": ["a doctor", "un médecin", "ein Arzt"], "lang": ["en", "xx", "de"]},
+        # Bytes that are not UTF-8, as a client may send them.
+        "non_utf8_lang": {"text": ["a doctor", "a match"],
+                          "lang": ["en", b"\xff\xfeen".decode("utf-8", "surrogateescape")]},
+        "different_lengths": {"text": ["a doctor", "un médecin"], "lang": ["en"]},
     }
 
 
@@ -138,7 +144,7 @@ def served(run, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("served")
     requests = _requests(_reads_any_language(run))
     with open(tmp / "requests.json", "w", encoding="utf-8") as f:
-        json.dump(requests, f, ensure_ascii=False)
+        json.dump(requests, f)  # ASCII: lone surrogates escaped
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     done = subprocess.run([sys.executable, "-I", "-c", SERVE, os.path.join(run, "export", "1"),
                            str(tmp / "requests.json"), str(tmp / "results.json")],
@@ -237,6 +243,17 @@ def test_unknown_language(run, served):
     else:
         message = outputs["error"]
         assert "eng_Latn, fra_Latn" in message and "xx" in message and "de" in message
+
+
+def test_bad_requests_get_the_models_own_message(run, served):
+    """The client reads every refusal (the served script would fail on an undecodable one)."""
+    _, results = served
+    assert "same length" in results["different_lengths"]["error"]
+    if _reads_any_language(run):  # an undecodable code is one more unknown language
+        assert np.all(np.asarray(results["non_utf8_lang"]["scores"])[1] > 0)
+    else:
+        message = results["non_utf8_lang"]["error"]
+        assert "eng_Latn, fra_Latn" in message and "\ufffd\ufffden" in message
 
 
 def test_language_aliases_follow_languages_resolve():

@@ -218,7 +218,8 @@ def make_dataset(examples_by_lang: Mapping[str, tf.data.Dataset], vocabulary, la
     (otherwise they are tokenised here, on every pass).
 
     training=True: subsample by `train_fraction`, cache the encoded documents, shuffle, repeat
-    forever, and (with `balanced`) give every language an equal share of each batch.
+    forever, and (with `balanced`) give every language an equal share of each batch; the
+    stream is a function of `seed` alone, the same for every iterator over it.
     training=False: every document exactly once, in order, languages one after another.
     `training_languages` fixes the meaning of `lang_id` (the model's per-language parts).
     """
@@ -233,19 +234,23 @@ def make_dataset(examples_by_lang: Mapping[str, tf.data.Dataset], vocabulary, la
     if not training:
         return _one_after_another(encoded).batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
+    # Every iterator over the stream reads the same batches (no reshuffle per iterator: the
+    # shuffle follows the repeat, so epochs are mixed anyway): a resumed run skips the batches
+    # trained on and reads what an uninterrupted run reads next.
     if balanced and len(languages) > 1:
         per_language = max(1, batch_size // len(languages))
         if per_language * len(languages) != batch_size:
             logging.warning("batch_size %d is not a multiple of %d languages: batches hold %d",
                             batch_size, len(languages), per_language * len(languages))
         streams = tuple(
-            ds.cache().repeat().shuffle(4096, seed=seed + i).batch(per_language, drop_remainder=True)
+            ds.cache().repeat().shuffle(4096, seed=seed + i, reshuffle_each_iteration=False)
+            .batch(per_language, drop_remainder=True)
             for i, ds in enumerate(encoded.values()))
         concatenate = _no_autograph(
             lambda *parts: tf.nest.map_structure(lambda *t: tf.concat(t, 0), *parts))
         dataset = tf.data.Dataset.zip(streams).map(concatenate,
                                                    num_parallel_calls=tf.data.AUTOTUNE)
     else:
-        dataset = _one_after_another(encoded).cache().repeat().shuffle(8192, seed=seed).batch(
-            batch_size, drop_remainder=True)
+        dataset = _one_after_another(encoded).cache().repeat().shuffle(
+            8192, seed=seed, reshuffle_each_iteration=False).batch(batch_size, drop_remainder=True)
     return dataset.prefetch(tf.data.AUTOTUNE)

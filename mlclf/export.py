@@ -151,24 +151,42 @@ class Serving:
         return result
 
 
-def next_version(export_dir: str) -> int:
-    """1 + the highest integer version folder in `export_dir` (1 when there is none)."""
-    versions = [int(name) for name in (os.listdir(export_dir) if os.path.isdir(export_dir) else ())
-                if re.fullmatch(r"\d+", name)]
-    return max(versions, default=0) + 1
+def next_version(run_dir: str) -> int:
+    """1 + the highest version in RUN/export/ (1 when there is none)."""
+    return max(rundir.export_versions(run_dir), default=0) + 1
+
+
+def _remove_abandoned_staging(export_dir: str) -> None:
+    """Deletes the staging folders of exports whose process is gone (killed mid-export)."""
+    for name in os.listdir(export_dir) if os.path.isdir(export_dir) else ():
+        match = re.fullmatch(r"\.staging-\d+-(\d+)", name)
+        if match and not _process_exists(int(match.group(1))):
+            shutil.rmtree(os.path.join(export_dir, name), ignore_errors=True)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0 only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it does, and belongs to another user
+        pass
+    return True
 
 
 def export_run(run_dir: str, version: int | None = None) -> str:
     """Exports a finished run's best weights to RUN/export/<version>/; returns that path.
 
     The SavedModel is written to a hidden folder first and renamed into place, so TF Serving,
-    which polls the export folder, never loads a half-written version.
+    which polls the export folder, never loads a half-written version (and a version that
+    exists is complete); hidden folders left by a killed export are removed.
     """
     export_dir = os.path.join(run_dir, rundir.EXPORT_DIR)
-    version = next_version(export_dir) if version is None else int(version)
+    version = next_version(run_dir) if version is None else int(version)
     path = os.path.join(export_dir, str(version))
     if os.path.exists(path):
         raise FileExistsError(f"{path} exists: choose another version or leave it out")
+    _remove_abandoned_staging(export_dir)
     config, resources, classifier = rundir.load(run_dir)
     serving = Serving(config, resources, classifier.inspect)
     # ExportArchive saves the variables the signature reads and the tables it is told about,

@@ -311,16 +311,29 @@ def unknown_labels(examples: tf.data.Dataset, label_space, lang: str) -> dict:
     return dict(counts.most_common())
 
 
-def check_labels(examples_by_lang: dict, label_space, split: str, dataset: str) -> None:
-    """Labels in dev/test that training never saw would silently count as wrong: refuse them."""
+def check_labels(config: ExperimentConfig, examples_by_lang: dict, label_space,
+                 split: str) -> None:
+    """Labels in dev/test that training never saw would silently count as wrong: refuse them,
+    naming the first such document's file, line and id."""
     for lang, examples in examples_by_lang.items():
         known = set(label_space.labels(lang))
-        for doc, labels in enumerate(_label_lists(examples)):
-            unknown = [label for label in labels if label not in known]
+        strays = []  # (id, its unknown labels)
+        documents = examples.map(lambda ex: {"id": ex["id"], "labels": ex["labels"]})
+        for doc in documents.as_numpy_iterator():
+            unknown = [label for label in map(bytes.decode, doc["labels"]) if label not in known]
             if unknown:
-                raise ValueError(
-                    f"{dataset}/{lang} {split} document #{doc} has label(s) {unknown} that the "
-                    f"training split never had; known labels for {lang}: {sorted(known)}")
+                strays.append((doc["id"].decode(), unknown))
+        if strays:
+            doc_id, unknown = strays[0]
+            where = corpora.document_locations(
+                config.dataset, lang, split, data_dir=os.path.expanduser(config.data_dir),
+                manual_dir=config.manual_dir, options=corpus_options(config.dataset, config),
+            ).get(doc_id, f"{config.dataset} {lang} {split}")
+            more = f" ({len(strays) - 1} more such documents)" if len(strays) > 1 else ""
+            raise ValueError(
+                f"{where}: document {doc_id!r} has label(s) {', '.join(map(repr, unknown))} "
+                f"that the {lang} training split never had{more}; {lang} was trained on: "
+                f"{', '.join(sorted(known))}")
 
 
 def embedding_matrix(config: ExperimentConfig, resources: Resources):

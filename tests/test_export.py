@@ -286,7 +286,7 @@ def test_saved_model_cli_lists_the_signature_and_extra_file(run):
 
 def test_versions_count_up_and_are_never_overwritten(run, tmp_path):
     for name in ("1", "3", "latest", ".staging-7-1"):
-        (tmp_path / name).mkdir()
+        (tmp_path / "export" / name).mkdir(parents=True)
     assert export.next_version(str(tmp_path)) == 4
     assert export.next_version(str(tmp_path / "missing")) == 1
     with pytest.raises(FileExistsError, match="exists"):

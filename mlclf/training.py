@@ -33,7 +33,13 @@ class Checkpointer(keras.callbacks.Callback):
         super().__init__()
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
         self.step_in_epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+        # The layers' random states (dropout's seed generators), which the model's weights
+        # leave out: a resumed run draws the masks an uninterrupted one would.
+        weights = {id(weight) for weight in model.weights}
+        random_states = [variable for variable in model.non_trainable_variables
+                         if id(variable) not in weights]
         self._checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer,
+                                               random_states=random_states,
                                                epoch=self.epoch, step=self.step_in_epoch)
         self._manager = tf.train.CheckpointManager(self._checkpoint,
                                                    os.path.join(run_dir, rundir.LATEST_DIR), 2)

@@ -1,6 +1,7 @@
 """Runs killed with SIGKILL (no cleanup, no `finally`) at a training step or at a stage boundary
 after training: the rerun of the same command must end as an uninterrupted run ends, with the
 same weights and a complete run directory."""
+import dataclasses
 import os
 import signal
 import subprocess
@@ -115,6 +116,24 @@ def test_killed_at_a_step_the_rerun_ends_with_the_weights_of_an_uninterrupted_ru
         # The same computation on the same batches: equal to the bit.
         np.testing.assert_array_equal(resumed[name], value, err_msg=name)
     assert results == reference_results
+
+
+def test_killed_at_a_step_the_rerun_draws_the_dropout_masks_of_an_uninterrupted_run(
+        config, tmp_path):
+    # The CNN applies dropout in training, whose seed generator's state is no weight. (The
+    # sigmoid loss: NCE's sampler is a stateful op, which no checkpoint restores.)
+    cnn = dataclasses.replace(config, model="cnn", vocab="auto", label_space="auto",
+                              loss="sigmoid", dropout=0.5, num_filters=4, max_words=16)
+    reference_dir = str(tmp_path / "uninterrupted")
+    reference_results = training.train(cnn, reference_dir, verbose=0,
+                                       checkpoint_every=CHECKPOINT_EVERY)
+    run_dir = str(tmp_path / "run")
+    _killed(cnn, run_dir, 9)
+    assert _rerun(cnn, run_dir) == reference_results
+    expected, resumed = _training_state(reference_dir), _training_state(run_dir)
+    assert sorted(resumed) == sorted(expected) and len(expected) > 4
+    for name, value in expected.items():
+        np.testing.assert_array_equal(resumed[name], value, err_msg=name)
 
 
 @pytest.mark.parametrize("stage", ["after_checkpoints", "after_metrics", "during_export",

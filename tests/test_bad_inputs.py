@@ -281,6 +281,8 @@ def _finished(run_dir, config):
     _prepared(run_dir, config)
     rundir.write_json(os.path.join(run_dir, rundir.METRICS_FILE), {})
     os.makedirs(os.path.join(run_dir, rundir.EXPORT_DIR, "1"))
+    with open(os.path.join(run_dir, rundir.CARD), "w", encoding="utf-8") as f:
+        f.write("# a run\n")
     return run_dir
 
 

@@ -606,16 +606,29 @@ def _normalized_code_points(texts):
 
 def _normalized(texts):
     """NFKC, lowercase, whitespace mapped to " " and "\\n" (runs not merged yet), invisible
-    characters dropped, of a string vector."""
-    unchanged = tf.strings.regex_full_match(texts, _tables().patterns.unchanged_but_ascii_case)
-    lowered = tf.strings.lower(texts)
+    characters dropped, of a string vector.
 
-    def exact():
-        others = tf.where(~unchanged)
-        return tf.tensor_scatter_nd_update(lowered, others,
-                                           _normalized_code_points(tf.gather_nd(texts, others)))
+    A text the fast path cannot take is cut at spaces, which nothing combines with (nor does
+    the final sigma rule look past them), and only its pieces that need it take the exact path.
+    """
+    def normalized(texts, exact):
+        unchanged = tf.strings.regex_full_match(texts,
+                                                _tables().patterns.unchanged_but_ascii_case)
+        lowered = tf.strings.lower(texts)
 
-    return tf.cond(tf.reduce_all(unchanged), lambda: lowered, exact)
+        def the_others():
+            others = tf.where(~unchanged)
+            return tf.tensor_scatter_nd_update(lowered, others, exact(tf.gather_nd(texts, others)))
+
+        return tf.cond(tf.reduce_all(unchanged), lambda: lowered, the_others)
+
+    def by_pieces(texts):
+        pieces = tf.strings.split(texts, " ")
+        values = normalized(pieces.values, _normalized_code_points)
+        rows = _row_ids(pieces.row_splits, tf.size(values, out_type=tf.int64))
+        return tf.strings.unsorted_segment_join(values, rows, pieces.nrows(), separator=" ")
+
+    return normalized(texts, by_pieces)
 
 
 def _flat_strings(texts):

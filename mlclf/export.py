@@ -34,6 +34,11 @@ codes (`language_codes`: `alias_key(code)` -> training language), what an unknow
 (`unknown_languages`), and the run's decision rule: `decision` names it ("threshold": the
 labels scoring `threshold` or more, and with `at_least_one` the best label when none does;
 see README), its parameters beside it.
+
+`assets.extra/tf_serving_warmup_requests` holds requests TF Serving runs when it loads the
+model (PredictionLog records in a TFRecord file, its warm-up format): one document in each
+training language alone, and a batch of them. The first request would otherwise pay for
+initialising the tables and optimising the graph.
 """
 from __future__ import annotations
 
@@ -55,6 +60,12 @@ SIGNATURE = "serving_default"
 INPUT_SIGNATURE = [tf.TensorSpec([None], tf.string, name="text"),
                    tf.TensorSpec([None], tf.string, name="lang")]
 EXTRA_FILE = os.path.join("assets.extra", "serving.json")
+WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
+# A document for the warm-up requests: sentences and words of several scripts, a few hundred
+# characters, so that every text op (the exact NFKC path included) and the model run.
+WARMUP_TEXT = ("The Minister said on Monday that the new hospital will open in 2027. Élèves, "
+               "médecins: ça va? Ọjọ́ àìkú.\nΗ ομάδα κέρδισε! Команда выиграла матч. ቡድኑ "
+               "ጨዋታውን አሸነፈ። टीम ने मैच जीता। 球队赢了比赛！ فاز الفريق بالمباراة؟ ﬁnal ①")
 
 
 def alias_key(code: str) -> str:
@@ -174,6 +185,42 @@ def _process_exists(pid: int) -> bool:
     return True
 
 
+def _proto_field(number: int, payload: bytes) -> bytes:
+    """A length-delimited protocol buffer field (wire type 2): tag, length, bytes."""
+    def varint(value):
+        out = bytearray()
+        while True:
+            out.append(value & 0x7F | (0x80 if value > 0x7F else 0))
+            value >>= 7
+            if not value:
+                return bytes(out)
+    return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+
+def warmup_record(texts, langs) -> bytes:
+    """One serialised tensorflow_serving PredictionLog asking `serving_default` about `texts`.
+
+    PredictionLog.predict_log (6) -> PredictLog.request (1) -> PredictRequest: model_spec (1,
+    ModelSpec.signature_name = 3) and inputs (2, map entries: key 1, TensorProto 2). Written by
+    hand so that exporting needs no tensorflow-serving-api.
+    """
+    inputs = b"".join(
+        _proto_field(2, _proto_field(1, name.encode()) + _proto_field(
+            2, tf.make_tensor_proto(np.array(values, object)).SerializeToString()))
+        for name, values in (("text", texts), ("lang", langs)))
+    request = _proto_field(1, _proto_field(3, SIGNATURE.encode())) + inputs
+    return _proto_field(6, _proto_field(1, request))
+
+
+def write_warmup_requests(path: str, languages) -> None:
+    """The warm-up file: one document per language alone, then all of them in one batch."""
+    requests = [([WARMUP_TEXT], [lang]) for lang in languages]
+    requests.append(([WARMUP_TEXT] * len(languages), list(languages)))
+    with tf.io.TFRecordWriter(path) as writer:
+        for texts, langs in requests:
+            writer.write(warmup_record(texts, langs))
+
+
 def export_run(run_dir: str, version: int | None = None) -> str:
     """Exports a finished run's best weights to RUN/export/<version>/; returns that path.
 
@@ -212,6 +259,7 @@ def export_run(run_dir: str, version: int | None = None) -> str:
                            for lang in resources.languages},
                        "language_codes": serving.aliases},
                       f, indent=1, ensure_ascii=False)
+        write_warmup_requests(os.path.join(staging, WARMUP_FILE), resources.languages)
         os.rename(staging, path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

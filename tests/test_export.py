@@ -291,3 +291,73 @@ def test_versions_count_up_and_are_never_overwritten(run, tmp_path):
     assert export.next_version(str(tmp_path / "missing")) == 1
     with pytest.raises(FileExistsError, match="exists"):
         export.export_run(run, version=1)
+
+
+def _prediction_log_class():
+    """tensorflow_serving's PredictionLog, as far as warm-up requests use it, built from its
+    .proto field numbers and read by protobuf's own parser (no tensorflow-serving-api needed)."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+    from tensorflow.core.framework import tensor_pb2
+
+    pool, added = descriptor_pool.DescriptorPool(), set()
+
+    def add(file):
+        for dependency in file.dependencies:
+            add(dependency)
+        if file.name not in added:
+            proto = descriptor_pb2.FileDescriptorProto()
+            file.CopyToProto(proto)
+            pool.Add(proto)
+            added.add(file.name)
+
+    add(tensor_pb2.DESCRIPTOR)
+    field = descriptor_pb2.FieldDescriptorProto
+    one, many = field.LABEL_OPTIONAL, field.LABEL_REPEATED
+    serving = descriptor_pb2.FileDescriptorProto(name="warmup_test.proto",
+                                                 package="tensorflow.serving",
+                                                 dependency=[tensor_pb2.DESCRIPTOR.name])
+    spec = serving.message_type.add(name="ModelSpec")
+    spec.field.add(name="name", number=1, type=field.TYPE_STRING, label=one)
+    spec.field.add(name="signature_name", number=3, type=field.TYPE_STRING, label=one)
+    request = serving.message_type.add(name="PredictRequest")
+    entry = request.nested_type.add(name="InputsEntry",
+                                    options=descriptor_pb2.MessageOptions(map_entry=True))
+    entry.field.add(name="key", number=1, type=field.TYPE_STRING, label=one)
+    entry.field.add(name="value", number=2, type=field.TYPE_MESSAGE, label=one,
+                    type_name=".tensorflow.TensorProto")
+    request.field.add(name="model_spec", number=1, type=field.TYPE_MESSAGE, label=one,
+                      type_name=".tensorflow.serving.ModelSpec")
+    request.field.add(name="inputs", number=2, type=field.TYPE_MESSAGE, label=many,
+                      type_name=".tensorflow.serving.PredictRequest.InputsEntry")
+    predict_log = serving.message_type.add(name="PredictLog")
+    predict_log.field.add(name="request", number=1, type=field.TYPE_MESSAGE, label=one,
+                          type_name=".tensorflow.serving.PredictRequest")
+    log = serving.message_type.add(name="PredictionLog")
+    log.field.add(name="predict_log", number=6, type=field.TYPE_MESSAGE, label=one,
+                  type_name=".tensorflow.serving.PredictLog")
+    pool.Add(serving)
+    return message_factory.GetMessageClass(
+        pool.FindMessageTypeByName("tensorflow.serving.PredictionLog"))
+
+
+def test_warmup_requests_parse_and_run_on_the_export(run):
+    config, resources, _ = rundir.load(run)
+    export_dir = os.path.join(run, "export", "1")
+    prediction_log = _prediction_log_class()
+    serve = tf.saved_model.load(export_dir).signatures[export.SIGNATURE]
+    records = list(tf.data.TFRecordDataset(os.path.join(export_dir, export.WARMUP_FILE)))
+    languages = list(resources.languages)
+    assert len(records) == len(languages) + 1
+    batch_sizes = []
+    for record in records:
+        log = prediction_log.FromString(record.numpy())
+        request = log.predict_log.request
+        assert request.model_spec.signature_name == export.SIGNATURE
+        assert set(request.inputs) == {"text", "lang"}
+        texts, langs = (tf.make_ndarray(request.inputs[key]) for key in ("text", "lang"))
+        assert {lang.decode() for lang in langs} <= set(languages)
+        outputs = serve(text=tf.constant(texts), lang=tf.constant(langs))
+        assert outputs["scores"].shape == (len(texts), resources.label_space.num_outputs)
+        assert "word_attention" in outputs or not config.hierarchical
+        batch_sizes.append(len(texts))
+    assert batch_sizes == [1] * len(languages) + [len(languages)]

@@ -236,21 +236,28 @@ def resolve_languages(config: ExperimentConfig, codes) -> list:
     return languages_lib.resolve_all(list(codes), available)
 
 
+def tokenized_split(prepared, split: str, hierarchical: bool) -> tf.data.Dataset:
+    """A `corpora.prepared_language`'s split with the `words` of each example, from the token
+    cache beside the prepared TFDS data (named by the split, the form and the tokeniser version),
+    tokenised and saved there on first use, with progress on stderr."""
+    mode = "hierarchical" if hierarchical else "flat"
+    return data.cache_tokens(
+        corpora.read_split(prepared, split), hierarchical,
+        os.path.join(os.fspath(prepared.data_path), "mlclf_tokens",
+                     f"{split}-{mode}-{text.fingerprint()}"),
+        what=f"tokenising {prepared.name}/{prepared.builder_config.name} {split} ({mode})")
+
+
 def load_examples(config: ExperimentConfig, langs, split: str) -> dict:
-    """{lang: examples of the split, with their `words`}, tokenised once per corpus split and
-    tokeniser version, then read back from a cache beside the prepared TFDS data."""
+    """{lang: examples of the split, with their `words`} (`tokenized_split`)."""
     data_dir = os.path.expanduser(config.data_dir)
-    mode = "hierarchical" if config.hierarchical else "flat"
     examples = {}
     for lang in langs:
         # One builder for both: for a jsonl corpus, finding it hashes the user's files.
         prepared = corpora.prepared_language(config.dataset, lang, data_dir=data_dir,
                                              manual_dir=config.manual_dir,
                                              options=corpus_options(config.dataset, config))
-        examples[lang] = data.cache_tokens(
-            corpora.read_split(prepared, split), config.hierarchical,
-            os.path.join(os.fspath(prepared.data_path), "mlclf_tokens",
-                         f"{split}-{mode}-{text.fingerprint()}"))
+        examples[lang] = tokenized_split(prepared, split, config.hierarchical)
     return examples
 
 

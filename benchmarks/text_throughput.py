@@ -27,7 +27,7 @@ from absl import app, flags
 from mlclf import data, text
 
 sys.path.insert(0, os.path.dirname(__file__))
-from serving_latency import read_documents  # noqa: E402
+from documents import read_documents  # noqa: E402
 
 flags.DEFINE_string("manual_dir", "../shared/data/masakhanews", "Local MasakhaNEWS copy.")
 flags.DEFINE_string("baseline", "b61e6db", "Git revision whose mlclf/text.py is the baseline.")

@@ -1,18 +1,22 @@
 """Latency and throughput of an exported model on CPU, on real MasakhaNEWS test documents.
 
-    python benchmarks/serving_latency.py --export_dir=RUN/export/1 \
-        --manual_dir=../shared/data/masakhanews --langs=eng,swa
+    python benchmarks/serving_latency.py --export_dir=RUN/export/2 \
+        [--baseline_export_dir=RUN/export/1] --manual_dir=../shared/data/masakhanews --langs=eng,swa
+
+With a baseline export (the same run exported by an earlier version, for instance), both are
+loaded and timed in the same run, taking turns request by request, so that both see the same
+load; the load average is printed.
 
 Loads the SavedModel with `tf.saved_model.load` only (no mlclf), as TF Serving would, and times
 its `serving_default` signature end to end, raw strings in (normalisation, splitting, lookups
 and the model all inside the graph):
+  first       the first request after loading (what TF Serving's warm-up requests take away)
   latency     p50 / p99 of one-document requests
   throughput  documents/s of `--batch_size`-document requests
 Documents are each language's test.tsv (headline, newline, body: as the corpus builder joins
 them), read with the csv module, languages interleaved; `lang` is sent as the folder's code,
 which the export resolves like any ISO code.
 """
-import csv
 import os
 import sys
 import time
@@ -21,8 +25,12 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
+sys.path.insert(0, os.path.dirname(__file__))
+from documents import read_documents  # noqa: E402
+
 flags.DEFINE_string("export_dir", None, "An exported version folder, RUN/export/N.",
                     required=True)
+flags.DEFINE_string("baseline_export_dir", None, "An export to time beside it.")
 flags.DEFINE_string("manual_dir", "../shared/data/masakhanews", "Local MasakhaNEWS copy.")
 flags.DEFINE_list("langs", ["eng", "swa"], "MasakhaNEWS language folders to read.")
 flags.DEFINE_integer("requests", 300, "One-document requests to time.")
@@ -31,53 +39,49 @@ flags.DEFINE_integer("batches", 20, "Batched requests to time.")
 FLAGS = flags.FLAGS
 
 
-def read_documents(manual_dir, langs):
-    """[(text, lang)] from each language's test split, interleaved language by language."""
-    csv.field_size_limit(sys.maxsize)
-    by_lang = []
-    for lang in langs:
-        path = os.path.join(manual_dir, "languages", lang, "test.tsv")
-        with open(path, encoding="utf-8", newline="") as f:
-            by_lang.append([(f"{row['headline']}\n{row['text']}", lang)
-                            for row in csv.DictReader(f, delimiter="\t")])
-    longest = max(len(docs) for docs in by_lang)
-    return [docs[i] for i in range(longest) for docs in by_lang if i < len(docs)]
-
-
 def main(argv):
     del argv
-    serve = tf.saved_model.load(FLAGS.export_dir).signatures["serving_default"]
     documents = read_documents(FLAGS.manual_dir, FLAGS.langs)
-
-    def call(docs):
-        texts, langs = zip(*docs)
-        outputs = serve(text=tf.constant(texts), lang=tf.constant(langs))
-        return outputs["scores"].numpy()
+    exports = {"current": FLAGS.export_dir}
+    if FLAGS.baseline_export_dir:
+        exports = {"baseline": FLAGS.baseline_export_dir, **exports}
 
     def cycle(start, count):
-        return [documents[(start + i) % len(documents)] for i in range(count)]
+        texts, langs = zip(*[documents[(start + i) % len(documents)] for i in range(count)])
+        return {"text": tf.constant(texts), "lang": tf.constant(langs)}
 
-    for i in range(5):  # warm up: first calls initialise tables and kernels
-        call(cycle(i, 1))
-        call(cycle(i, FLAGS.batch_size))
-    latencies = []
-    for i in range(FLAGS.requests):
+    def timed(serve, request):
         start = time.perf_counter()
-        call(cycle(i, 1))
-        latencies.append(time.perf_counter() - start)
-    start = time.perf_counter()
+        serve(**request)["scores"].numpy()
+        return time.perf_counter() - start
+
+    serves, first = {}, {}
+    for name, path in exports.items():
+        serves[name] = tf.saved_model.load(path).signatures["serving_default"]
+        first[name] = timed(serves[name], cycle(0, 1))
+        for i in range(5):  # warm up: first calls initialise tables and kernels
+            timed(serves[name], cycle(i, 1))
+            timed(serves[name], cycle(i, FLAGS.batch_size))
+    latencies = {name: [] for name in exports}
+    for i in range(FLAGS.requests):
+        for name, serve in serves.items():
+            latencies[name].append(timed(serve, cycle(i, 1)))
+    batch_seconds = {name: 0.0 for name in exports}
     for i in range(FLAGS.batches):
-        call(cycle(i * FLAGS.batch_size, FLAGS.batch_size))
-    throughput = FLAGS.batches * FLAGS.batch_size / (time.perf_counter() - start)
+        for name, serve in serves.items():
+            batch_seconds[name] += timed(serve, cycle(i * FLAGS.batch_size, FLAGS.batch_size))
 
     chars = np.mean([len(text) for text, _ in documents])
-    print(f"{FLAGS.export_dir}: {len(documents)} test documents of {','.join(FLAGS.langs)}, "
-          f"{chars:.0f} characters on average; CPU, {os.cpu_count()} cores visible")
-    p50, p99 = np.percentile(latencies, [50, 99]) * 1000
-    print(f"latency, 1 document:     p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   "
-          f"({FLAGS.requests} requests)")
-    print(f"throughput, batch {FLAGS.batch_size:<4d}  {throughput:7.0f} docs/s "
-          f"({FLAGS.batches} requests)")
+    print(f"{len(documents)} test documents of {','.join(FLAGS.langs)}, {chars:.0f} characters on "
+          f"average; CPU, {os.cpu_count()} cores visible; load average "
+          f"{os.getloadavg()[0]:.1f}")
+    for name, path in exports.items():
+        p50, p99 = np.percentile(latencies[name], [50, 99]) * 1000
+        throughput = FLAGS.batches * FLAGS.batch_size / batch_seconds[name]
+        print(f"{name:8s} {path}\n  first request {first[name] * 1000:8.1f} ms   latency, 1 "
+              f"document: p50 {p50:6.1f} ms  p99 {p99:6.1f} ms ({FLAGS.requests} requests)   "
+              f"throughput, batch {FLAGS.batch_size}: {throughput:6.0f} docs/s "
+              f"({FLAGS.batches} requests)")
 
 
 if __name__ == "__main__":

@@ -123,6 +123,14 @@ class CorpusBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
             return None
         return self.find_root(manual_dir)
 
+    def document_locations(self, split, manual_dir=None):
+        """{id: "<file>, <location>"} of a split's documents, read again from the source files
+        (for messages about documents of the prepared split; as slow as reading them was)."""
+        dl_manager = tfds.download.DownloadManager(
+            download_dir=self.data_dir_root / "downloads", manual_dir=manual_dir,
+            manual_dir_instructions=self.MANUAL_DOWNLOAD_INSTRUCTIONS)
+        return dict(self._split_generators(dl_manager)[split].locations())
+
     def language_files(self, dl_manager, candidates, urls, optional=()):
         """This config's files by role: from the manual dir's `languages/<lang>/` when the manual
         dir holds the corpus (see `pick_files`), else downloaded from `urls` ({role: url})."""
@@ -227,29 +235,50 @@ def preview(values, limit=20):
     return ", ".join(values[:limit]) + more
 
 
-def examples(path, lang, docs, label_set=None):
-    """Checks documents `(location, id, text, labels)`; yields TFDS `(key, example)` pairs.
+class Examples:
+    """What a builder's `_generate_examples` returns: iterated (by TFDS), the checked
+    `(key, example)` pairs of `documents`, one document `(location, id, text, labels)` at a time;
+    `locations()` says instead where each id is, for messages about a prepared split."""
 
-    Empty or whitespace-only texts are skipped and reported in a warning naming the file and count.
-    Labels outside `label_set` (when given), repeated ids and a file without any text are errors.
-    """
-    seen, empty = {}, []
-    for where, doc_id, text, labels in docs:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-        if not text.strip():
-            empty.append(where)
-            continue
-        if doc_id in seen:
-            raise CorpusError(f"{path}, {where}: id {doc_id!r} repeats the one at {seen[doc_id]}")
-        seen[doc_id] = where
-        labels = list(dict.fromkeys(labels))
-        unknown = [label for label in labels if label_set is not None and label not in label_set]
-        if unknown:
-            raise CorpusError(f"{path}, {where}: label {unknown[0]!r} is not in the label set of "
-                              f"{lang}: {preview(label_set)}")
-        yield doc_id, {"id": doc_id, "lang": lang, "text": text, "labels": labels}
-    if empty:
-        shown = ", ".join(empty[:5]) + (", ..." if len(empty) > 5 else "")
-        logging.warning("%s: skipped %d document(s) with empty text (%s)", path, len(empty), shown)
-    if not seen:
-        raise CorpusError(f"{path}: no documents with text for {lang}")
+    def __init__(self, path, lang, documents, label_set=None):
+        self.path, self.lang, self.label_set = path, lang, label_set
+        self._documents = documents
+
+    def locations(self):
+        """Yields `(id, "<file>, <location>")` for each document, unchecked."""
+        for where, doc_id, *_ in self._documents:
+            yield doc_id, f"{self.path}, {where}"
+
+    def __iter__(self):
+        """Empty or whitespace-only texts are skipped and reported in a warning naming the file
+        and count. Labels outside `label_set` (when given), repeated ids and a file without any
+        text are errors."""
+        path, lang, label_set = self.path, self.lang, self.label_set
+        seen, empty = {}, []
+        for where, doc_id, text, labels in self._documents:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+            if not text.strip():
+                empty.append(where)
+                continue
+            if doc_id in seen:
+                raise CorpusError(f"{path}, {where}: id {doc_id!r} repeats the one at "
+                                  f"{seen[doc_id]}")
+            seen[doc_id] = where
+            labels = list(dict.fromkeys(labels))
+            unknown = [label for label in labels
+                       if label_set is not None and label not in label_set]
+            if unknown:
+                raise CorpusError(f"{path}, {where}: label {unknown[0]!r} is not in the label "
+                                  f"set of {lang}: {preview(label_set)}")
+            yield doc_id, {"id": doc_id, "lang": lang, "text": text, "labels": labels}
+        if empty:
+            shown = ", ".join(empty[:5]) + (", ..." if len(empty) > 5 else "")
+            logging.warning("%s: skipped %d document(s) with empty text (%s)", path, len(empty),
+                            shown)
+        if not seen:
+            raise CorpusError(f"{path}: no documents with text for {lang}")
+
+
+def examples(path, lang, docs, label_set=None):
+    """Checks documents `(location, id, text, labels)` as TFDS reads them: `Examples`."""
+    return Examples(path, lang, docs, label_set)

@@ -7,6 +7,7 @@ it is called.
 import gzip
 import os
 import pickle
+import zlib
 
 import numpy as np
 
@@ -23,8 +24,9 @@ _NUMPY_GLOBALS = {
 } | {("numpy", "ndarray"), ("numpy", "dtype")}
 
 
-class UnsafePickleError(pickle.UnpicklingError):
-    """The pickle references something other than lists, tuples, strings and numpy arrays."""
+class UnsafePickleError(pickle.UnpicklingError, ValueError):
+    """The pickle references something other than lists, tuples, strings and numpy arrays (a
+    ValueError, as bad input is throughout)."""
 
 
 def _latin1_encode(text, encoding="latin1"):
@@ -66,3 +68,6 @@ def load_pickle_gz(path):
             return _RestrictedUnpickler(f, encoding="bytes").load()
         except UnsafePickleError as e:
             raise UnsafePickleError(f"{path}: {e}") from None
+        except (EOFError, gzip.BadGzipFile, zlib.error, pickle.UnpicklingError) as e:
+            raise ValueError(f"{path}: not a complete gzip pickle, cut short or damaged ({e}); "
+                             f"download or write it again") from None

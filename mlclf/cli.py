@@ -19,12 +19,14 @@ _FIELDS = {field.name: field for field in dataclasses.fields(task.ExperimentConf
 
 
 def _help(field) -> str:
-    """The field's help, and which models alone read it (their registry `config_fields`), or
-    which corpora (their builder's OPTIONS)."""
+    """The field's help, the values it allows, and which models alone read it (their registry
+    `config_fields`), or which corpora (their builder's OPTIONS)."""
     readers = [name for name in models.names() if field.name in models.get(name).config_fields]
     readers += [f"--dataset={name}" for name in corpora.DATASETS
                 if field.name in corpora.builder_class(name).OPTIONS]
-    return field.metadata["help"] + (f" ({', '.join(readers)} only)" if readers else "")
+    allowed = field.metadata.get("values")
+    return (field.metadata["help"] + (f" Allowed: {allowed}." if allowed else "")
+            + (f" ({', '.join(readers)} only)" if readers else ""))
 
 
 def _define(field, default, help_text: str) -> None:

@@ -13,12 +13,13 @@ import importlib
 import json
 import os
 
+from absl import logging
 import tensorflow_datasets as tfds
 
 from mlclf_datasets.errors import CorpusError
 
-__all__ = ["DATASETS", "SPLITS", "CorpusError", "available_languages", "load_split",
-           "prepared_language", "read_split", "split_sizes"]
+__all__ = ["DATASETS", "SPLITS", "CorpusError", "available_languages", "document_locations",
+           "load_split", "prepared_language", "read_split", "split_sizes"]
 
 DATASETS = ("masakhanews", "brighter", "sib200", "dw", "jsonl", "csv")
 SPLITS = ("train", "validation", "test")
@@ -53,15 +54,12 @@ def prepared_language(dataset, lang, *, data_dir, manual_dir=None, options=None)
     Read its splits with `read_split`. Data derived from the corpus (token caches) goes inside
     its `data_path`, so that it goes when TFDS rebuilds the language.
     """
-    cls = builder_class(dataset)
-    root = None if manual_dir is None else cls.corpus_root(manual_dir)
-    builder = cls(config=cls.config_for(lang, options),
-                  data_dir=_source_data_dir(cls, data_dir, root, options))
+    builder = _builder(dataset, lang, data_dir, manual_dir, options)
     if builder.data_path.exists():  # TFDS's own reuse test: builds are moved in when complete
         return builder
-    if manual_dir is None and lang not in cls.builder_configs:
+    if manual_dir is None and lang not in builder.builder_configs:
         raise CorpusError(f"{dataset}: unknown language {lang!r}; known: "
-                          f"{', '.join(sorted(cls.builder_configs)) or 'none'} "
+                          f"{', '.join(sorted(builder.builder_configs)) or 'none'} "
                           "(pass manual_dir for languages of your own files)")
     try:
         builder.download_and_prepare(
@@ -72,6 +70,26 @@ def prepared_language(dataset, lang, *, data_dir, manual_dir=None, options=None)
             raise
         raise error from None
     return builder
+
+
+def document_locations(dataset, lang, split, *, data_dir, manual_dir=None, options=None):
+    """{id: "<file>, line N"} (or the builder's own location) of a prepared split's documents,
+    for messages that name a document: read again from the corpus files, so slow; {} where they
+    cannot be read."""
+    try:
+        builder = _builder(dataset, lang, data_dir, manual_dir, options)
+        return builder.document_locations(split, manual_dir)
+    except Exception as e:  # pylint: disable=broad-except
+        # A message that would name the file and line names the id alone.
+        logging.warning("cannot locate the documents of %s %s %s: %s", dataset, lang, split, e)
+        return {}
+
+
+def _builder(dataset, lang, data_dir, manual_dir, options):
+    cls = builder_class(dataset)
+    root = None if manual_dir is None else cls.corpus_root(manual_dir)
+    return cls(config=cls.config_for(lang, options),
+               data_dir=_source_data_dir(cls, data_dir, root, options))
 
 
 def read_split(builder, split):

@@ -23,7 +23,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from mlclf import ngrams as ngrams_lib, text, vocab as vocab_lib
+from mlclf import ngrams as ngrams_lib, progress as progress_lib, text, vocab as vocab_lib
 
 _KEY_SEPARATOR = "\x1f"
 # The pipeline's functions are straight-line TF ops: autograph has nothing to convert, and its
@@ -86,16 +86,19 @@ def encode_words(words: tf.RaggedTensor, langs: tf.Tensor, vocabulary: "vocab_li
     return features
 
 
-def tokenize_examples(examples: tf.data.Dataset, hierarchical: bool,
-                      batch_size: int = 64) -> tf.data.Dataset:
-    """Adds `words` (`text.tokenize` of `text`) to each example, in order, on every core."""
+def tokenize_examples(examples: tf.data.Dataset, hierarchical: bool, batch_size: int = 64,
+                      progress: "progress_lib.Progress | None" = None) -> tf.data.Dataset:
+    """Adds `words` (`text.tokenize` of `text`) to each example, in order, on every core;
+    counting the documents done in `progress`, if given."""
     @_no_autograph
     def tokenize(batch):
         return {**batch, "words": text.tokenize(batch["text"], hierarchical=hierarchical)}
 
-    return (examples.ragged_batch(batch_size)
-            .map(tokenize, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-            .unbatch())
+    batches = examples.ragged_batch(batch_size).map(
+        tokenize, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if progress is not None:
+        batches = batches.map(_no_autograph(progress.counted))
+    return batches.unbatch()
 
 
 def with_words(examples: tf.data.Dataset, hierarchical: bool) -> tf.data.Dataset:
@@ -105,25 +108,34 @@ def with_words(examples: tf.data.Dataset, hierarchical: bool) -> tf.data.Dataset
     return tokenize_examples(examples, hierarchical)
 
 
-def cache_tokens(examples: tf.data.Dataset, hierarchical: bool, path: str) -> tf.data.Dataset:
+def cache_tokens(examples: tf.data.Dataset, hierarchical: bool, path: str,
+                 what: str = "tokenising") -> tf.data.Dataset:
     """`tokenize_examples`, saved at `path` the first time and loaded from there afterwards.
 
     `path` must name the split and the tokeniser (`text.fingerprint()`); the caller picks it. The
-    save goes to a temporary folder that is renamed into place when complete, so an interrupted
-    or concurrent build never leaves a partial cache. Where `path` cannot be written (a
-    read-only data folder), the tokens are computed on the fly, with a warning.
+    save goes to a temporary folder that is renamed into place when complete (and removed if the
+    save fails), so an interrupted or concurrent build never leaves a partial cache. Building
+    reports its progress on stderr, as `what`. Where `path` cannot be written (a read-only data
+    folder), the tokens are computed on the fly, with a warning.
     """
     if not os.path.isdir(path):
-        tokenized = tokenize_examples(examples, hierarchical)
         parent = os.path.dirname(path)
         try:
             os.makedirs(parent, exist_ok=True)
             staging = tempfile.mkdtemp(prefix=".tokens-", dir=parent)
         except OSError as error:
             logging.warning("cannot cache tokens at %s (%s); tokenising on the fly", path, error)
-            return tokenized
-        # One shard keeps the documents in their original order.
-        tokenized.save(staging, shard_func=lambda _: tf.constant(0, tf.int64))
+            return tokenize_examples(examples, hierarchical)
+        total = int(examples.cardinality())
+        progress = progress_lib.Progress(what, total if total >= 0 else None)
+        tokenized = tokenize_examples(examples, hierarchical, progress=progress)
+        try:
+            # One shard keeps the documents in their original order.
+            tokenized.save(staging, shard_func=lambda _: tf.constant(0, tf.int64))
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        progress.finish()
         try:
             os.rename(staging, path)
         except OSError:  # another process finished the same cache first
@@ -250,7 +262,8 @@ def make_dataset(examples_by_lang: Mapping[str, tf.data.Dataset], vocabulary, la
     (otherwise they are tokenised here, on every pass).
 
     training=True: subsample by `train_fraction`, cache the encoded documents, shuffle, repeat
-    forever, and (with `balanced`) give every language an equal share of each batch.
+    forever, and (with `balanced`) give every language an equal share of each batch; the
+    stream is a function of `seed` alone, the same for every iterator over it.
     training=False: every document exactly once, in order, languages one after another.
     `training_languages` fixes the meaning of `lang_id` (the model's per-language parts).
     """
@@ -265,18 +278,22 @@ def make_dataset(examples_by_lang: Mapping[str, tf.data.Dataset], vocabulary, la
     if not training:
         return _one_after_another(encoded).padded_batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
+    # Every iterator over the stream reads the same batches (no reshuffle per iterator: the
+    # shuffle follows the repeat, so epochs are mixed anyway): a resumed run skips the batches
+    # trained on and reads what an uninterrupted run reads next.
     if balanced and len(languages) > 1:
         per_language = max(1, batch_size // len(languages))
         if per_language * len(languages) != batch_size:
             logging.warning("batch_size %d is not a multiple of %d languages: batches hold %d",
                             batch_size, len(languages), per_language * len(languages))
         streams = tuple(
-            ds.cache().repeat().shuffle(4096, seed=seed + i).padded_batch(per_language,
-                                                                          drop_remainder=True)
+            ds.cache().repeat().shuffle(4096, seed=seed + i, reshuffle_each_iteration=False)
+            .padded_batch(per_language, drop_remainder=True)
             for i, ds in enumerate(encoded.values()))
         dataset = tf.data.Dataset.zip(streams).map(_no_autograph(_padded_concat),
                                                    num_parallel_calls=tf.data.AUTOTUNE)
     else:
-        dataset = _one_after_another(encoded).cache().repeat().shuffle(8192, seed=seed) \
-            .padded_batch(batch_size, drop_remainder=True)
+        dataset = _one_after_another(encoded).cache().repeat().shuffle(
+            8192, seed=seed, reshuffle_each_iteration=False).padded_batch(batch_size,
+                                                                          drop_remainder=True)
     return dataset.prefetch(tf.data.AUTOTUNE)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 from typing import Mapping, NamedTuple
 
 import numpy as np
@@ -50,34 +51,52 @@ def load_vectors(path: str, max_words: int | None = None) -> tuple:
 
 
 def _load_text(path: str, max_words: int | None):
-    words, rows, dim, expected = [], [], None, None
+    words, rows, dim, expected, number = [], [], None, None, 0
     opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        for number, raw in enumerate(f, start=1):
-            if max_words is not None and len(words) >= max_words:
-                break
-            try:
-                line = raw.decode("utf-8").rstrip("\r\n").rstrip(" ")
-            except UnicodeDecodeError as e:
-                raise ValueError(f"{path}:{number}: not UTF-8 ({e.reason} at byte {e.start})")
-            parts = line.split(" ")
-            if number == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
-                expected, dim = int(parts[0]), int(parts[1])
-                continue
-            if dim is None:
-                dim = len(parts) - 1
-            if len(parts) - 1 != dim:
-                raise ValueError(f"{path}:{number}: expected a word and {dim} values, got "
-                                 f"{len(parts) - 1} values")
-            try:
-                rows.append(np.array(parts[1:], dtype=np.float32))
-            except ValueError:
-                raise ValueError(f"{path}:{number}: values are not all numbers") from None
-            words.append(parts[0])
+    try:
+        with opener(path, "rb") as f:
+            for number, raw in enumerate(f, start=1):
+                if max_words is not None and len(words) >= max_words:
+                    break
+                try:
+                    line = raw.decode("utf-8").rstrip("\r\n").rstrip(" ")
+                except UnicodeDecodeError as e:
+                    raise ValueError(f"{path}:{number}: not UTF-8 ({e.reason} at byte "
+                                     f"{e.start})") from None
+                parts = line.split(" ")
+                if number == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
+                    expected, dim = int(parts[0]), int(parts[1])
+                    continue
+                if dim is None:
+                    dim = len(parts) - 1
+                words.append(parts[0])
+                rows.append(_vector(parts, dim, f"{path}:{number}"))
+    except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+        where = f"after line {number}" if number else "from its start"
+        raise ValueError(f"{path}: the compressed file is cut short or damaged {where} ({e}); "
+                         f"download or compress it again") from None
     if expected is not None and max_words is None and expected != len(words):
         raise ValueError(f"{path}: the header announces {expected} vectors, the file has "
                          f"{len(words)}")
     return words, np.stack(rows) if rows else np.zeros((0, dim or 0), np.float32)
+
+
+def _vector(parts, dim: int, where: str) -> np.ndarray:
+    """A line's values (after its word) as float32, checked: `dim` of them, all finite (a NaN or
+    inf would make the first loss NaN, far from its cause)."""
+    if len(parts) - 1 != dim:
+        raise ValueError(f"{where}: expected a word and {dim} values, got {len(parts) - 1} "
+                         f"values")
+    try:
+        with np.errstate(over="ignore"):  # 1e39 becomes inf, refused below
+            vector = np.array(parts[1:], dtype=np.float32)
+    except ValueError:
+        raise ValueError(f"{where}: values are not all numbers") from None
+    if not np.isfinite(vector).all():
+        value = parts[1 + np.flatnonzero(~np.isfinite(vector))[0]]
+        raise ValueError(f"{where}: the vector of {parts[0]!r} holds {value!r}, not a finite "
+                         f"float32 number")
+    return vector
 
 
 def _load_pickle(path: str):
@@ -98,7 +117,13 @@ def _load_pickle(path: str):
             or len(vectors) != len(words) or not np.issubdtype(vectors.dtype, np.number)):
         raise ValueError(f"{path}: expected a list of N words and a numeric [N, dim] array, got "
                          f"{len(words)} words and an array of shape {vectors.shape}")
-    return words, vectors.astype(np.float32)
+    vectors = vectors.astype(np.float32)
+    finite = np.isfinite(vectors).all(axis=1)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite)[0])
+        raise ValueError(f"{path}: the vector of {words[row]!r} (entry {row + 1}) holds "
+                         f"non-finite values")
+    return words, vectors
 
 
 def _index_by_normalized_word(words, vectors, dim: int, name: str) -> dict:

@@ -21,10 +21,11 @@ of language codes, the label masks and names. The export needs TensorFlow only, 
 Language codes: the table holds every 2- and 3-letter code, and every training language's own
 code, that `languages.resolve` maps to a training language, so serving accepts exactly the codes
 train.py and evaluate.py accept (ambiguous ones excepted). An unknown code is an
-InvalidArgumentError naming the known languages, except for runs that can read any language
+InvalidArgumentError naming the known languages and the codes sent (invalid UTF-8 replaced, so
+that clients can decode the message), except for runs that can read any language
 (`evaluation.unseen_language_problem` is None: mhan_both or cnn with shared labels and
 vocabulary): there an unknown code is scored with all outputs, as evaluate.py scores an unseen
-language.
+language. `text` and `lang` of different lengths are an InvalidArgumentError too.
 
 `assets.extra/serving.json` (not read by the graph) is for clients that turn scores into
 predicted labels (`mlclf.inference` reads it): the output names and languages, the training
@@ -34,6 +35,11 @@ codes (`language_codes`: `alias_key(code)` -> training language), what an unknow
 it ("argmax": the best label, for softmax scores; "threshold": the labels scoring `threshold`
 or more, and with `at_least_one` the best label when none does; see README), its parameters
 beside it.
+
+`assets.extra/tf_serving_warmup_requests` holds requests TF Serving runs when it loads the
+model (PredictionLog records in a TFRecord file, its warm-up format): one document in each
+training language alone, and a batch of them. The first request would otherwise pay for
+initialising the tables and optimising the graph.
 """
 from __future__ import annotations
 
@@ -55,6 +61,12 @@ SIGNATURE = "serving_default"
 INPUT_SIGNATURE = [tf.TensorSpec([None], tf.string, name="text"),
                    tf.TensorSpec([None], tf.string, name="lang")]
 EXTRA_FILE = os.path.join("assets.extra", "serving.json")
+WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
+# A document for the warm-up requests: sentences and words of several scripts, a few hundred
+# characters, so that every text op (the exact NFKC path included) and the model run.
+WARMUP_TEXT = ("The Minister said on Monday that the new hospital will open in 2027. Élèves, "
+               "médecins: ça va? Ọjọ́ àìkú.\nΗ ομάδα κέρδισε! Команда выиграла матч. ቡድኑ "
+               "ጨዋታውን አሸነፈ። टीम ने मैच जीता। 球队赢了比赛！ فاز الفريق بالمباراة؟ ﬁnal ①")
 
 
 def alias_key(code: str) -> str:
@@ -120,12 +132,18 @@ class Serving:
         self.tables = (self.vocabulary, self._aliases)
 
     def __call__(self, text, lang):
-        lang_id = self._aliases.lookup(_alias_keys(lang))
+        same_length = tf.debugging.assert_equal(
+            tf.size(text), tf.size(lang),
+            message="text and lang must have the same length (a language code per document)")
+        with tf.control_dependencies([same_length]):
+            lang_id = self._aliases.lookup(_alias_keys(lang))
         unknown = lang_id < 0
         if not self.any_language:
-            check = tf.debugging.Assert(
-                tf.logical_not(tf.reduce_any(unknown)),
-                [self._unknown_message, tf.boolean_mask(lang, unknown)], summarize=10)
+            # The codes as sent, invalid UTF-8 replaced (U+FFFD): clients decode the message.
+            shown = tf.strings.unicode_transcode(tf.boolean_mask(lang, unknown), "UTF-8",
+                                                 "UTF-8", errors="replace")
+            check = tf.debugging.Assert(tf.logical_not(tf.reduce_any(unknown)),
+                                        [self._unknown_message, shown], summarize=10)
             with tf.control_dependencies([check]):
                 lang_id = tf.identity(lang_id)
         row = tf.where(unknown, len(self.languages), lang_id)
@@ -145,24 +163,78 @@ class Serving:
         return result
 
 
-def next_version(export_dir: str) -> int:
-    """1 + the highest integer version folder in `export_dir` (1 when there is none)."""
-    versions = [int(name) for name in (os.listdir(export_dir) if os.path.isdir(export_dir) else ())
-                if re.fullmatch(r"\d+", name)]
-    return max(versions, default=0) + 1
+def next_version(run_dir: str) -> int:
+    """1 + the highest version in RUN/export/ (1 when there is none)."""
+    return max(rundir.export_versions(run_dir), default=0) + 1
+
+
+def _remove_abandoned_staging(export_dir: str) -> None:
+    """Deletes the staging folders of exports whose process is gone (killed mid-export)."""
+    for name in os.listdir(export_dir) if os.path.isdir(export_dir) else ():
+        match = re.fullmatch(r"\.staging-\d+-(\d+)", name)
+        if match and not _process_exists(int(match.group(1))):
+            shutil.rmtree(os.path.join(export_dir, name), ignore_errors=True)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0 only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it does, and belongs to another user
+        pass
+    return True
+
+
+def _proto_field(number: int, payload: bytes) -> bytes:
+    """A length-delimited protocol buffer field (wire type 2): tag, length, bytes."""
+    def varint(value):
+        out = bytearray()
+        while True:
+            out.append(value & 0x7F | (0x80 if value > 0x7F else 0))
+            value >>= 7
+            if not value:
+                return bytes(out)
+    return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+
+def warmup_record(texts, langs) -> bytes:
+    """One serialised tensorflow_serving PredictionLog asking `serving_default` about `texts`.
+
+    PredictionLog.predict_log (6) -> PredictLog.request (1) -> PredictRequest: model_spec (1,
+    ModelSpec.signature_name = 3) and inputs (2, map entries: key 1, TensorProto 2). Written by
+    hand so that exporting needs no tensorflow-serving-api.
+    """
+    inputs = b"".join(
+        _proto_field(2, _proto_field(1, name.encode()) + _proto_field(
+            2, tf.make_tensor_proto(np.array(values, object)).SerializeToString()))
+        for name, values in (("text", texts), ("lang", langs)))
+    request = _proto_field(1, _proto_field(3, SIGNATURE.encode())) + inputs
+    return _proto_field(6, _proto_field(1, request))
+
+
+def write_warmup_requests(path: str, languages) -> None:
+    """The warm-up file: one document per language alone, then all of them in one batch."""
+    requests = [([WARMUP_TEXT], [lang]) for lang in languages]
+    requests.append(([WARMUP_TEXT] * len(languages), list(languages)))
+    with tf.io.TFRecordWriter(path) as writer:
+        for texts, langs in requests:
+            writer.write(warmup_record(texts, langs))
 
 
 def export_run(run_dir: str, version: int | None = None) -> str:
     """Exports a finished run's best weights to RUN/export/<version>/; returns that path.
 
     The SavedModel is written to a hidden folder first and renamed into place, so TF Serving,
-    which polls the export folder, never loads a half-written version.
+    which polls the export folder, never loads a half-written version (and a version that
+    exists is complete); hidden folders left by a killed export are removed.
     """
     export_dir = os.path.join(run_dir, rundir.EXPORT_DIR)
-    version = next_version(export_dir) if version is None else int(version)
+    version = next_version(run_dir) if version is None else int(version)
     path = os.path.join(export_dir, str(version))
     if os.path.exists(path):
         raise FileExistsError(f"{path} exists: choose another version or leave it out")
+    _remove_abandoned_staging(export_dir)
     config, resources, classifier = rundir.load(run_dir)
     serving = Serving(config, resources, classifier.inspect)
     # ExportArchive saves the variables the signature reads and the tables it is told about,
@@ -189,6 +261,7 @@ def export_run(run_dir: str, version: int | None = None) -> str:
                            for lang in resources.languages},
                        "language_codes": serving.aliases},
                       f, indent=1, ensure_ascii=False)
+        write_warmup_requests(os.path.join(staging, WARMUP_FILE), resources.languages)
         os.rename(staging, path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

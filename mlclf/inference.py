@@ -60,11 +60,11 @@ def export_path(path: str) -> str:
     """A SavedModel folder: `path` itself, or the newest version in a run's export/ folder."""
     if os.path.isfile(os.path.join(path, "saved_model.pb")):
         return path
-    versions = export.next_version(os.path.join(path, rundir.EXPORT_DIR)) - 1
-    if versions < 1:
+    versions = rundir.export_versions(path)
+    if not versions:
         raise FileNotFoundError(f"{path}: neither a SavedModel nor a run directory with one in "
                                 f"{rundir.EXPORT_DIR}/ (mlclf export --run_dir={path} writes it)")
-    return os.path.join(path, rundir.EXPORT_DIR, str(versions))
+    return os.path.join(path, rundir.EXPORT_DIR, str(versions[-1]))
 
 
 class Classifier:

@@ -15,7 +15,7 @@ import os
 import mlclf
 from mlclf import corpora, export, inference, metrics, rundir, task
 
-CARD = "README.md"
+CARD = rundir.CARD
 
 
 def _table(header, rows) -> list:
@@ -106,8 +106,10 @@ def text(run_dir: str, config, resources, results: dict) -> str:
 
 
 def write(run_dir: str, config, resources, results: dict) -> str:
-    """Writes RUN/README.md; returns its path."""
+    """Writes RUN/README.md, renamed into place when whole (with it the run is finished);
+    returns its path."""
     path = os.path.join(run_dir, CARD)
-    with open(path, "w", encoding="utf-8") as f:
+    with open(f"{path}.partial", "w", encoding="utf-8") as f:
         f.write(text(run_dir, config, resources, results))
+    os.replace(f"{path}.partial", path)
     return path

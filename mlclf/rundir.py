@@ -6,16 +6,22 @@
     RUN/checkpoints/latest/       resumable checkpoints (LATEST_DIR)
     RUN/checkpoints/best.*        the best epoch's weights and validation (BEST_WEIGHTS, BEST_STATE)
     RUN/tensorboard/              summaries and the projector's files (TENSORBOARD)
-    RUN/metrics.json              written when training ends: a finished run (METRICS_FILE);
+    RUN/metrics.json              written when training and its evaluation end (METRICS_FILE);
                                   {split: {lang: metrics, "mean": their mean row}}
     RUN/eval_<split>.json         mlclf evaluate (evaluation_file), the same shape
     RUN/export/<version>/         SavedModels (EXPORT_DIR)
+    RUN/README.md                 the run card (CARD, mlclf.runcard), written last: with it, a
+                                  finished run
+
+Each stage's file appears whole or not at all (metrics.json, export versions and the card are
+renamed into place), so a run killed anywhere resumes at the first stage whose file is missing.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 import os
+import re
 import shutil
 from typing import NamedTuple
 
@@ -29,9 +35,14 @@ BEST_STATE = os.path.join("checkpoints", "best.json")
 TENSORBOARD = "tensorboard"
 METRICS_FILE = "metrics.json"
 EXPORT_DIR = "export"
+CARD = "README.md"
 
 
-class RunDirExists(RuntimeError):
+class RunDirError(RuntimeError):
+    """The run directory cannot be used."""
+
+
+class RunDirExists(RunDirError):
     """The run directory belongs to another (or a finished) run."""
 
 
@@ -64,10 +75,34 @@ def flagfile_text(config: task.ExperimentConfig, run_dir: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def export_versions(run_dir: str) -> list:
+    """The complete SavedModel versions in RUN/export/, in ascending order (a version folder is
+    renamed into place once written, so one that exists is whole)."""
+    export_dir = os.path.join(run_dir, EXPORT_DIR)
+    names = os.listdir(export_dir) if os.path.isdir(export_dir) else ()
+    return sorted(int(name) for name in names if re.fullmatch(r"\d+", name))
+
+
+def finished(run_dir: str) -> bool:
+    """Whether the run has its metrics, an export and its card: nothing left to do."""
+    return (os.path.exists(os.path.join(run_dir, METRICS_FILE))
+            and bool(export_versions(run_dir)) and os.path.exists(os.path.join(run_dir, CARD)))
+
+
 def prepare(run_dir: str, config: task.ExperimentConfig, overwrite: bool) -> bool:
     """Creates RUN/ with its config.json and flags.cfg, or checks that it may be resumed.
-    Returns True when resuming; raises RunDirExists for another or a finished run (unless
-    `overwrite`, which empties it first)."""
+    Returns True when resuming (a run interrupted in training or after it); raises
+    RunDirExists for another or a finished run (unless `overwrite`, which empties it first),
+    RunDirError when it cannot be created."""
+    try:
+        return _prepare(run_dir, config, overwrite)
+    except OSError as error:
+        where = f" ({error.filename})" if error.filename and error.filename != run_dir else ""
+        raise RunDirError(f"cannot use --run_dir={run_dir}: {error.strerror or error}{where}; "
+                          f"choose another --run_dir") from None
+
+
+def _prepare(run_dir, config, overwrite):
     config_path = os.path.join(run_dir, CONFIG)
     if os.path.exists(run_dir) and os.listdir(run_dir):
         if overwrite:
@@ -81,7 +116,7 @@ def prepare(run_dir: str, config: task.ExperimentConfig, overwrite: bool) -> boo
             if previous != config.to_json():
                 raise RunDirExists(f"{run_dir} holds a run with other settings; pass "
                                    f"--overwrite to replace it or choose another --run_dir")
-            if os.path.exists(os.path.join(run_dir, METRICS_FILE)):
+            if finished(run_dir):
                 raise RunDirExists(f"{run_dir} holds a finished run; pass --overwrite to train "
                                    f"it again or choose another --run_dir")
             return True
@@ -114,13 +149,33 @@ MEAN = "mean"
 
 
 def write_results(path: str, results: dict) -> None:
-    """{split: {lang: metrics}} as metrics.json and eval_<split>.json hold it, each split with
-    its row `MEAN` over the languages as well (metrics.over_languages: the printed mean row)."""
+    """{split: {lang: metrics}} as metrics.json and eval_<split>.json hold it (write_json), each
+    split with its row `MEAN` over the languages as well (metrics.over_languages: the printed
+    mean row)."""
     written = {}
     for split, table in results.items():
         if MEAN in table:
             raise ValueError(f"a language is called {MEAN!r}, the name of the mean row of "
                              f"{os.path.basename(path)}; rename it")
         written[split] = {**table, MEAN: metrics.over_languages(table.values())}
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(written, f, indent=2, ensure_ascii=False)
+    write_json(path, written)
+
+
+def read_results(path: str) -> dict:
+    """{split: {lang: metrics}} of a file write_results wrote, without the mean rows."""
+    return {split: {lang: row for lang, row in table.items() if lang != MEAN}
+            for split, table in read_json(path).items()}
+
+
+def write_json(path: str, value) -> None:
+    """`value` as indented JSON (metrics.json, eval_<split>.json, best.json), written to a
+    temporary file renamed into place: the file is whole whenever it exists."""
+    partial = f"{path}.partial"
+    with open(partial, "w", encoding="utf-8") as f:
+        json.dump(value, f, indent=2, ensure_ascii=False)
+    os.replace(partial, path)
+
+
+def read_json(path: str):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)

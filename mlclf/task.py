@@ -8,7 +8,9 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
+import math
 import os
+import re
 from typing import Optional
 
 import numpy as np
@@ -19,9 +21,36 @@ from mlclf import labels as labels_lib, models, ngrams as ngrams_lib, text, voca
 from mlclf.models import wide as wide_lib
 
 
-def setting(default, help_text: str, **metadata):
-    """A config field with its flag's help (mlclf.cli makes every field a flag); `choices`
-    makes the flag an enum."""
+class Interval:
+    """The values a numeric setting allows, written as in maths: "[1, inf)", "(0, 1]"."""
+
+    def __init__(self, text: str):
+        match = re.fullmatch(r"([\[(])\s*([^,\s]+)\s*,\s*([^,\s]+)\s*([\])])", text)
+        if not match:
+            raise ValueError(f"{text!r} is not an interval such as [1, inf) or (0, 1]")
+        opening, self._low_text, high_text, closing = match.groups()
+        self.low, self.high = float(self._low_text), float(high_text)
+        self.low_closed, self.high_closed = opening == "[", closing == "]"
+        self.text = f"{opening}{self._low_text}, {high_text}{closing}"
+
+    def __contains__(self, value) -> bool:
+        above = self.low <= value if self.low_closed else self.low < value
+        below = value <= self.high if self.high_closed else value < self.high
+        return above and below  # NaN is in no interval
+
+    def __str__(self) -> str:
+        """">= 1" for a half-line, "in (0, 1]" otherwise: how messages and --help say it."""
+        if self.high == float("inf") and not self.high_closed:
+            return f"{'>=' if self.low_closed else '>'} {self._low_text}"
+        return f"in {self.text}"
+
+
+def setting(default, help_text: str, *, values: Optional[str] = None, **metadata):
+    """A config field with its flag's help (mlclf.cli makes every field a flag). `values`: the
+    range a number must lie in (`Interval` notation, "[1, inf)"); `choices`: the strings allowed
+    (the flag becomes an enum). ExperimentConfig checks both whenever it is made."""
+    if values is not None:
+        metadata["values"] = Interval(values)
     return dataclasses.field(default=default, metadata={"help": help_text, **metadata})
 
 
@@ -29,7 +58,8 @@ def setting(default, help_text: str, **metadata):
 class ExperimentConfig:
     """Everything that defines a run; saved to RUN/config.json and RUN/flags.cfg.
 
-    A new field is a new train.py flag: one line, `name: type = setting(default, help)`. The
+    A new field is a new train.py flag: one line, `name: type = setting(default, help)`, with
+    `values="[1, inf)"` (numbers) or `choices=(...)` (strings) saying what it allows. The
     fields' order is config.json's (a resumed run must read back the same text).
     """
 
@@ -55,9 +85,11 @@ class ExperimentConfig:
                              "<split>-<row>).", corpus_option=True)
     label_separator: str = setting("", "What joins several labels in one cell (e.g. '|'); "
                                    "empty: a cell is one label.", corpus_option=True)
-    encoder: str = setting("dense", "Word and sentence encoders: dense | gru | bigru.")
-    hidden: int = setting(100, "Encoder size (per direction for bigru).")
-    embed_dim: int = setting(100, "Word embedding size (must match --embeddings files when given).")
+    encoder: str = setting("dense", "Word and sentence encoders.",
+                           choices=("dense", "gru", "bigru"))
+    hidden: int = setting(100, "Encoder size (per direction for bigru).", values="[1, inf)")
+    embed_dim: int = setting(100, "Word embedding size (must match --embeddings files when "
+                             "given).", values="[1, inf)")
     embeddings: str = setting("learned", "'learned', a .vec/.txt/.pkl.gz file of (aligned) "
                               "vectors, LANG:FILE,..., or a directory of <code>.vec files "
                               "(python -m mlclf.align).")
@@ -65,10 +97,11 @@ class ExperimentConfig:
     vocab: str = setting("auto", "shared: one vocabulary for all languages; per_language: one "
                          f"per language; auto: the model's own ({models.auto_help('vocab')}).",
                          choices=("auto", "shared", "per_language"))
-    min_count: int = setting(1, "Drop training words seen fewer times.")
-    max_vocab: int = setting(100_000, "Keep at most this many words (most frequent first).")
+    min_count: int = setting(1, "Drop training words seen fewer times.", values="[1, inf)")
+    max_vocab: int = setting(100_000, "Keep at most this many words (most frequent first).",
+                             values="[1, inf)")
     subword_buckets: int = setting(0, "Hashed character n-gram buckets (fastText style); 0 "
-                                   "disables.")
+                                   "disables.", values="[0, inf)")
     label_space: str = setting("auto", "per_language: disjoint label sets (the MHAN paper); "
                                "shared: same name, same output (the CNN paper); auto: the "
                                f"model's own ({models.auto_help('label_space')}).",
@@ -85,8 +118,10 @@ class ExperimentConfig:
                         choices=("auto", "true", "false"))
     wide_learning_rate: float = setting(
         0.02, "Adam's step size for the wide branch's weights, whatever --learning_rate (a "
-        "linear model over TF-IDF values needs larger steps than the deep part).")
-    wide_buckets: int = setting(1 << 20, "Hash buckets of the wide branch's n-grams.")
+        "linear model over TF-IDF values needs larger steps than the deep part).",
+        values="(0, inf)")
+    wide_buckets: int = setting(1 << 20, "Hash buckets of the wide branch's n-grams.",
+                                values="[1, 1073741824]")
     wide_char_ngrams: str = setting("2-5", "Character n-gram orders of the wide branch (of "
                                     "'<word>'), e.g. 2-5; '' for none.")
     wide_word_ngrams: str = setting("1-2", "Word n-gram orders of the wide branch, e.g. 1-2; "
@@ -95,30 +130,39 @@ class ExperimentConfig:
         "auto", "Give each n-gram of the wide branch a copy per language besides the shared "
         "one: true | false | auto (true with --label_space=shared and several languages).",
         choices=("auto", "true", "false"))
-    max_sentences: int = setting(30, "Sentences kept per document (hierarchical models).")
-    max_words: int = setting(30, "Words per sentence (hierarchical) or per document (flat).")
-    batch_size: int = setting(16, "Global batch size; split evenly across languages.")
-    epochs: int = setting(10, "Training epochs.")
+    max_sentences: int = setting(30, "Sentences kept per document (hierarchical models).",
+                                 values="[1, inf)")
+    max_words: int = setting(30, "Words per sentence (hierarchical) or per document (flat).",
+                             values="[1, inf)")
+    batch_size: int = setting(16, "Global batch size; split evenly across languages.",
+                              values="[1, inf)")
+    epochs: int = setting(10, "Training epochs.", values="[1, inf)")
     steps_per_epoch: int = setting(0, "Steps per epoch; 0 = one pass over the training "
-                                   "documents.")
-    learning_rate: float = setting(1e-3, "Adam learning rate.")
-    threshold: float = setting(0.4, "Decision threshold on sigmoid scores.")
+                                   "documents.", values="[0, inf)")
+    learning_rate: float = setting(1e-3, "Adam learning rate.", values="(0, inf)")
+    threshold: float = setting(0.4, "Decision threshold on sigmoid scores.", values="[0, 1]")
     at_least_one: str = setting("auto", "Give each document at least its best label: true | "
                                 "false | auto (true when every training document has a label, "
-                                "i.e. single-label corpora).")
+                                "i.e. single-label corpora).", choices=("auto", "true", "false"))
     train_fraction: float = setting(1.0, "Seeded fraction of each language's training split "
-                                    "(low-resource runs).")
-    seed: int = setting(0, "Random seed: same seed, same run on CPU.")
-    num_filters: int = setting(128, "Filters per convolution.")
-    dropout: float = setting(0.5, "Dropout before the output layer.")
-    max_norm: float = setting(5.0, "Max-norm of each output weight vector.")
-    loss: str = setting("nce", "Loss: nce | sigmoid.")
-    num_sampled: int = setting(5, "NCE negative samples per batch.")
+                                    "(low-resource runs).", values="(0, 1]")
+    seed: int = setting(0, "Random seed: same seed, same run on CPU.", values="[0, 4294967295]")
+    num_filters: int = setting(128, "Filters per convolution.", values="[1, inf)")
+    dropout: float = setting(0.5, "Dropout before the output layer.", values="[0, 1)")
+    max_norm: float = setting(5.0, "Max-norm of each output weight vector.", values="(0, inf)")
+    loss: str = setting("nce", "Loss.", choices=("nce", "sigmoid"))
+    num_sampled: int = setting(5, "NCE negative samples per batch.", values="[1, inf)")
     num_true: int = setting(1, "NCE true labels per document (a document's labels repeated to "
-                            "this count).")
+                            "this count).", values="[1, inf)")
 
     def __post_init__(self):
         self.langs = tuple(self.langs)
+        for field in dataclasses.fields(self):
+            problem = _setting_problem(field, getattr(self, field.name))
+            if problem:
+                raise ValueError(f"--{field.name} {problem}")
+        if not self.langs:
+            raise ValueError("--langs is empty: give at least one language")
         spec = models.get(self.model)  # a ValueError naming the registered models
         for name in models.registry.AUTO:  # config.json keeps what "auto" meant for this model
             if getattr(self, name) == "auto":
@@ -130,8 +174,6 @@ class ExperimentConfig:
         if self.output not in ("auto",) + spec.outputs:
             raise ValueError(f"--output={self.output}: --model={self.model} gives "
                              f"{' or '.join(spec.outputs)} scores")
-        if self.at_least_one not in ("auto", "true", "false"):
-            raise ValueError(f"--at_least_one must be auto, true or false, got {self.at_least_one!r}")
         if self.reads_ngrams:  # errors name the flag before any work starts
             ngrams_lib.parse_orders(self.wide_char_ngrams, "wide_char_ngrams")
             ngrams_lib.parse_orders(self.wide_word_ngrams, "wide_word_ngrams")
@@ -158,6 +200,22 @@ class ExperimentConfig:
         values = json.loads(payload)
         values.setdefault("wide", "false")  # written before the wide branch existed
         return cls(**values)
+
+
+def _setting_problem(field, value) -> Optional[str]:
+    """What is wrong with a field's value given its `values` or `choices`, or None."""
+    if "choices" in field.metadata and value not in field.metadata["choices"]:
+        return f"must be one of {', '.join(field.metadata['choices'])}, got {value!r}"
+    allowed = field.metadata.get("values")
+    if allowed is None:
+        return None
+    integer = field.type in ("int", int)
+    if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
+        return f"must be {'an integer' if integer else 'a number'}, got {value!r}"
+    if value not in allowed:
+        finite = "" if math.isfinite(value) else "a finite number "
+        return f"must be {finite}{allowed}, got {value!r}"
+    return None
 
 
 @dataclasses.dataclass
@@ -245,21 +303,28 @@ def resolve_languages(config: ExperimentConfig, codes) -> list:
     return languages_lib.resolve_all(list(codes), available)
 
 
+def tokenized_split(prepared, split: str, hierarchical: bool) -> tf.data.Dataset:
+    """A `corpora.prepared_language`'s split with the `words` of each example, from the token
+    cache beside the prepared TFDS data (named by the split, the form and the tokeniser version),
+    tokenised and saved there on first use, with progress on stderr."""
+    mode = "hierarchical" if hierarchical else "flat"
+    return data.cache_tokens(
+        corpora.read_split(prepared, split), hierarchical,
+        os.path.join(os.fspath(prepared.data_path), "mlclf_tokens",
+                     f"{split}-{mode}-{text.fingerprint()}"),
+        what=f"tokenising {prepared.name}/{prepared.builder_config.name} {split} ({mode})")
+
+
 def load_examples(config: ExperimentConfig, langs, split: str) -> dict:
-    """{lang: examples of the split, with their `words`}, tokenised once per corpus split and
-    tokeniser version, then read back from a cache beside the prepared TFDS data."""
+    """{lang: examples of the split, with their `words`} (`tokenized_split`)."""
     data_dir = os.path.expanduser(config.data_dir)
-    mode = "hierarchical" if config.hierarchical else "flat"
     examples = {}
     for lang in langs:
         # One builder for both: for a jsonl corpus, finding it hashes the user's files.
         prepared = corpora.prepared_language(config.dataset, lang, data_dir=data_dir,
                                              manual_dir=config.manual_dir,
                                              options=corpus_options(config.dataset, config))
-        examples[lang] = data.cache_tokens(
-            corpora.read_split(prepared, split), config.hierarchical,
-            os.path.join(os.fspath(prepared.data_path), "mlclf_tokens",
-                         f"{split}-{mode}-{text.fingerprint()}"))
+        examples[lang] = tokenized_split(prepared, split, config.hierarchical)
     return examples
 
 
@@ -353,16 +418,29 @@ def unknown_labels(examples: tf.data.Dataset, label_space, lang: str) -> dict:
     return dict(counts.most_common())
 
 
-def check_labels(examples_by_lang: dict, label_space, split: str, dataset: str) -> None:
-    """Labels in dev/test that training never saw would silently count as wrong: refuse them."""
+def check_labels(config: ExperimentConfig, examples_by_lang: dict, label_space,
+                 split: str) -> None:
+    """Labels in dev/test that training never saw would silently count as wrong: refuse them,
+    naming the first such document's file, line and id."""
     for lang, examples in examples_by_lang.items():
         known = set(label_space.labels(lang))
-        for doc, labels in enumerate(_label_lists(examples)):
-            unknown = [label for label in labels if label not in known]
+        strays = []  # (id, its unknown labels)
+        documents = examples.map(lambda ex: {"id": ex["id"], "labels": ex["labels"]})
+        for doc in documents.as_numpy_iterator():
+            unknown = [label for label in map(bytes.decode, doc["labels"]) if label not in known]
             if unknown:
-                raise ValueError(
-                    f"{dataset}/{lang} {split} document #{doc} has label(s) {unknown} that the "
-                    f"training split never had; known labels for {lang}: {sorted(known)}")
+                strays.append((doc["id"].decode(), unknown))
+        if strays:
+            doc_id, unknown = strays[0]
+            where = corpora.document_locations(
+                config.dataset, lang, split, data_dir=os.path.expanduser(config.data_dir),
+                manual_dir=config.manual_dir, options=corpus_options(config.dataset, config),
+            ).get(doc_id, f"{config.dataset} {lang} {split}")
+            more = f" ({len(strays) - 1} more such documents)" if len(strays) > 1 else ""
+            raise ValueError(
+                f"{where}: document {doc_id!r} has label(s) {', '.join(map(repr, unknown))} "
+                f"that the {lang} training split never had{more}; {lang} was trained on: "
+                f"{', '.join(sorted(known))}")
 
 
 def embedding_matrix(config: ExperimentConfig, resources: Resources):

@@ -1,10 +1,10 @@
 """Text normalisation and segmentation as TF ops: the same graph runs in training and serving.
 
-Everything here is built from core TF ops (tf.strings, ragged ops, searchsorted over constant
-tables); nothing calls back into Python, so the ops run inside a SavedModel under stock TF
-Serving. The Unicode tables are generated from Python's `unicodedata` when first needed and
-embedded as constants in the graph, so an exported model keeps the behaviour (and the Unicode
-version, `unicodedata.unidata_version`) of the Python that exported it.
+Everything here is built from core TF ops (tf.strings, regular expressions, ragged and
+gather ops over constant tables); nothing calls back into Python, so the ops run inside a SavedModel
+under stock TF Serving. The Unicode tables are generated from Python's `unicodedata` when first
+needed and embedded as constants in the graph, so an exported model keeps the behaviour (and the
+Unicode version, `unicodedata.unidata_version`) of the Python that exported it.
 
 `normalize`: NFKC, then lowercase (Python `str.lower`), then whitespace and invisible characters:
 - whitespace (`str.isspace`, and U+200B ZERO WIDTH SPACE, a word boundary in Thai, Khmer, ...)
@@ -51,6 +51,25 @@ signs and viramas stay on their letters), and punctuation and symbols are droppe
   Thai and Lao: usable by word-level models, no dictionary needed;
 - ZWNJ, ZWJ and other format characters stay inside the word they occur in; a combining mark
   or format character with no letter before it (at the start, after a space) is dropped.
+
+`tokenize` reads at most `MAX_CHARS` characters of a document (the rest is dropped before any
+other work) and keeps at most `MAX_SENTENCE_WORDS` words of a sentence (hierarchical), so that a
+document's cost is bounded; every op is linear in its input (none builds a [rows, longest row]
+intermediate, as `tf.repeat` and `RaggedTensor.value_rowids` do), so time and memory grow with
+the document's length, not with sentences x longest sentence.
+
+How the rules are computed, so that common text is cheap (the results are the rules' own, as the
+reference tests check):
+- `normalize`: a document whose characters NFKC and lowercasing leave alone, ASCII capitals
+  aside, is recognised by one regular-expression match and lowercased by `tf.strings.lower`.
+  The others are decoded to code points; NFKC (decomposition, reordering, composition) runs only
+  on the segments it can change: a character that decomposes or combines, with its neighbours
+  back to the last and up to the next character that nothing before it can combine with.
+- `split_words`: one regular expression blanks what can never be in a word (punctuation,
+  symbols that are dropped, connectors at a piece's edge), the rest is split at whitespace, and a
+  piece that a second regular expression recognises as exactly one word (letters and digits with
+  their marks, joined by connectors where the rules keep them) is that word. Only the other
+  pieces (symbols, Han, Thai, stray marks, ...) are split code point by code point.
 """
 from __future__ import annotations
 
@@ -62,6 +81,11 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
+# The documented caps of `tokenize` (module docstring): characters read per document and words
+# kept per sentence. The longest documents of the corpora mlclf ships builders for are well below.
+MAX_CHARS = 100_000
+MAX_SENTENCE_WORDS = 2_000
+
 # Code points with any non-default property: everything up to CJK Extension H and the
 # tag/variation-selector block. The rest is unassigned or private use (a letter, class 0).
 _SCANNED = (range(0, 0x323B0), range(0xE0000, 0xE01F0))
@@ -72,6 +96,7 @@ _DROPPED_FORMAT = frozenset(
     "\u00ad\u061c\u180e\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063"
     "\u2064\u2066\u2067\u2068\u2069\u206a\u206b\u206c\u206d\u206e\u206f\ufeff")
 _CASE_IGNORABLE_PUNCT = frozenset("'.:\u00b7\u2019\u2018\ufe52\uff07\uff0e\ua789\ufe13\ufe55\uff1a")
+_CAPITAL_SIGMA, _FINAL_SIGMA = 0x03A3, 0x03C2
 
 # Character classes for word splitting.
 (_SPACE, _PUNCT, _LETTER, _NUMBER, _EXTEND, _JOINER, _SOLO, _CHUNK, _PREPEND, _CONN_WORD,
@@ -89,13 +114,22 @@ _CHUNK_SCRIPTS = ((0x0E00, 0x0EFF), (0x1780, 0x17FF), (0x19E0, 0x19FF), (0x1000,
 _PREPENDED_VOWELS = frozenset(range(0x0E40, 0x0E45)) | frozenset(range(0x0EC0, 0x0EC5))
 _ZWJ = 0x200D
 
-# Property bits of the range table (besides the class in the low 4 bits).
-_CASED, _CASE_IGNORABLE = 16, 32
+# A code point's entry in the character table: its word class in the low 4 bits, and
+_CASED, _CASE_IGNORABLE = 1 << 4, 1 << 5
+_CCC_SHIFT = 6                # canonical combining class, 8 bits
+_NFKC_CHANGES = 1 << 14       # NFKC may change it, or the segment it is in
+_BOUNDARY = 1 << 15           # nothing before it can combine with it: a segment starts here
+_ABSORBABLE = 1 << 16         # second half of a canonical composition
+_FOLD_SPECIAL = 1 << 17       # the fold drops it or makes several code points of it
+_FOLD_SHIFT = 18              # index into `fold_deltas`: the one code point it folds to
+_PAGE_BITS = 7                # entries are looked up in blocks of 128 code points
 
 _SENTENCE_END = "።፧፨।॥؟۔。！？։။។"
 _CLOSERS = "\"'”’»)]}」』】〕〉》"
 _HORIZONTAL_SPACE = "".join(c for c in map(chr, range(0x3001))   # no space after U+3000
                             if c.isspace() and c not in _LINE_BREAKS)
+_ASCII_WHITESPACE = " \t\n\v\f\r"   # where tf.strings.split splits
+_WORD_START_CLASSES = (_LETTER, _NUMBER, _SOLO, _CHUNK, _PREPEND)
 
 
 _CLASS_OF_CATEGORY = {"Zs": _SPACE, "Zl": _SPACE, "Zp": _SPACE, "Cc": _SPACE, "Mn": _EXTEND,
@@ -128,17 +162,24 @@ class _Expansion(NamedTuple):
     values: np.ndarray
 
 
+class _Patterns(NamedTuple):
+    """Regular expressions (RE2) made from the tables; see `_patterns`."""
+    unchanged_but_ascii_case: str
+    separators: str
+    one_word: str
+    no_word_start: str
+
+
 class _Tables(NamedTuple):
+    pages: np.ndarray              # code point >> _PAGE_BITS -> offset of its block in `entries`
+    entries: np.ndarray            # int32 per code point: class and property bits (see above)
+    fold_deltas: np.ndarray        # code point offsets of the folds to one code point
+    fold_special: _Expansion       # the folds to none or several code points
     decompose: _Expansion          # NFKD of each character (Hangul syllables left whole)
     nfkc_stable: np.ndarray        # per decompose key: NFKC leaves the character as it is
-    ccc_keys: np.ndarray           # canonical combining class, non-zero entries
-    ccc_values: np.ndarray
     compose_keys: np.ndarray       # int64 (first << 21 | second) -> primary composite
     compose_values: np.ndarray
-    second_halves: np.ndarray      # sorted code points that can be absorbed by a composition
-    fold: _Expansion               # lowercase, whitespace and invisible characters
-    range_starts: np.ndarray       # class | property bits, per range of code points
-    range_values: np.ndarray
+    patterns: _Patterns
 
 
 def _expansion(mapping: dict) -> _Expansion:
@@ -150,9 +191,57 @@ def _expansion(mapping: dict) -> _Expansion:
     return _Expansion(np.array(keys, np.int32), starts, lengths, values)
 
 
+def _regex_class(members: np.ndarray) -> str:
+    """A RE2 character class of the code points where `members` (over all of Unicode) holds."""
+    members = members.copy()
+    members[0xD800:0xE000] = False   # surrogates are not characters
+    edges = np.diff(np.concatenate([[0], members.astype(np.int8), [0]]))
+    ranges = zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1)
+    return "[" + "".join(f"\\x{{{lo:X}}}" if lo == hi else f"\\x{{{lo:X}}}-\\x{{{hi:X}}}"
+                         for lo, hi in ranges) + "]"
+
+
+def _patterns(entries: np.ndarray) -> _Patterns:
+    """The regular expressions of the fast paths, each decided from the table entries.
+
+    - `unchanged_but_ascii_case`: a text that NFKC and the fold leave as it is, but for ASCII
+      capitals (`tf.strings.lower` does those): no character NFKC can change or combine with,
+      none the fold changes, not U+FFFD (what invalid UTF-8 decodes to; RE2 matches no invalid
+      byte, so such a text never matches).
+    - `separators`: what is never part of a word: punctuation, maths and modifier symbols and
+      whitespace that `tf.strings.split` does not split at (all of which `split_words` treats
+      alike), and connectors at the start or end of a whitespace-separated piece.
+    - `one_word`: a piece that is exactly one word: letters and digits, each with its marks,
+      word connectors between two of them, number connectors between two digits.
+    - `no_word_start`: a text without any character that starts a word.
+    """
+    cps = np.arange(0x110000)
+    cls = entries & 15
+
+    def of(*classes):
+        return _regex_class(np.isin(cls, classes))
+
+    ascii_whitespace = np.isin(cps, [ord(c) for c in _ASCII_WHITESPACE])
+    unchanged = ((entries & (_NFKC_CHANGES | _FOLD_SPECIAL)) == 0) & ((entries & _BOUNDARY) != 0)
+    unchanged &= ((entries >> _FOLD_SHIFT) == 0) | ((cps >= ord("A")) & (cps <= ord("Z")))
+    unchanged &= cps != 0xFFFD
+    space = f"[{_ASCII_WHITESPACE}]".replace("\n", "\\n").replace("\t", "\\t").replace(
+        "\v", "\\v").replace("\f", "\\f").replace("\r", "\\r")
+    connector = of(_CONN_WORD, _CONN_NUM)
+    letter, digit, mark = of(_LETTER), of(_NUMBER), of(_EXTEND, _JOINER)
+    unit = f"(?:{letter}{mark}*|{digit}{mark}*(?:{of(_CONN_NUM)}{digit}{mark}*)*)"
+    return _Patterns(
+        unchanged_but_ascii_case=_regex_class(unchanged) + "*",
+        separators=(f"{_regex_class(np.isin(cls, (_PUNCT, _SPACE)) & ~ascii_whitespace)}+"
+                    f"|{connector}+(?:{space}|$)|(?:^|{space}){connector}+"),
+        one_word=f"{unit}+(?:{of(_CONN_WORD)}{unit}+)*",
+        no_word_start=_regex_class(~np.isin(cls, _WORD_START_CLASSES) & (cps != 0xFFFD)) + "*")
+
+
+
 @functools.lru_cache(maxsize=None)
 def _tables() -> _Tables:
-    """Builds every table from `unicodedata` (a few tenths of a second, once per process)."""
+    """Builds every table from `unicodedata` (about a second, once per process)."""
     cps = np.concatenate([np.arange(r.start, r.stop) for r in _SCANNED])
     chars = [chr(c) for c in cps]
     categories = [unicodedata.category(c) for c in chars]
@@ -183,29 +272,45 @@ def _tables() -> _Tables:
     fold.update((ord(c), "\n" if c in _LINE_BREAKS else " ")
                 for c in _HORIZONTAL_SPACE + _LINE_BREAKS + _ZERO_WIDTH_SPACE if c not in " \n")
 
-    props = _word_classes(cps, categories, ccc)
     cased = np.array([cat in ("Lu", "Ll", "Lt") or low != char or char.upper() != char
                       for cat, char, low in zip(categories, chars, lower)])
     ignorable = np.array([cat in ("Mn", "Me", "Cf", "Lm", "Sk") or char in _CASE_IGNORABLE_PUNCT
                           for cat, char in zip(categories, chars)])
-    props |= np.where(cased, _CASED, 0).astype(np.uint8)
-    props |= np.where(ignorable, _CASE_IGNORABLE, 0).astype(np.uint8)
-    every = np.full(0x110000, _LETTER, np.uint8)
-    every[cps] = props
-    starts = np.concatenate([[0], np.flatnonzero(np.diff(every)) + 1]).astype(np.int32)
+    every = np.full(0x110000, _LETTER | _BOUNDARY, np.int64)   # unassigned: a letter
+    every[cps] = (_word_classes(cps, categories, ccc) | np.where(cased, _CASED, 0)
+                  | np.where(ignorable, _CASE_IGNORABLE, 0) | ccc.astype(np.int64) << _CCC_SHIFT)
+    every_ccc = (every >> _CCC_SHIFT) & 255
+    absorbable = np.zeros(0x110000, bool)
+    absorbable[sorted({pair & ((1 << 21) - 1) for pair in pairs})] = True
+    first_of_nfkd = np.arange(0x110000)
+    first_of_nfkd[list(decompose)] = [ord(d[0]) for d in decompose.values()]
+    unstable = np.zeros(0x110000, bool)
+    unstable[[cp for cp, same in stable.items() if not same]] = True
+    every |= np.where((every_ccc[first_of_nfkd] == 0) & ~absorbable[first_of_nfkd], _BOUNDARY, 0)
+    every |= np.where(absorbable, _ABSORBABLE, 0)
+    every |= np.where((every_ccc > 0) | absorbable | unstable, _NFKC_CHANGES, 0)
+    single = {cp: ord(to) - cp for cp, to in fold.items() if len(to) == 1}
+    deltas = [0] + sorted(set(single.values()))
+    assert len(deltas) <= 1 << (31 - _FOLD_SHIFT), len(deltas)
+    delta_index = {delta: i for i, delta in enumerate(deltas)}
+    every[list(single)] |= np.array([delta_index[d] for d in single.values()]) << _FOLD_SHIFT
+    special = {cp: to for cp, to in fold.items() if len(to) != 1}
+    every[list(special)] |= _FOLD_SPECIAL
+
+    block_index = {}   # the distinct blocks of 128 entries, in order of first use
+    pages = [block_index.setdefault(block.tobytes(), len(block_index))
+             for block in every.astype(np.int32).reshape(-1, 1 << _PAGE_BITS)]
     compose_keys = np.array(sorted(pairs), np.int64)
-    nonzero = np.flatnonzero(ccc)
     return _Tables(
+        pages=np.array(pages, np.int32) << _PAGE_BITS,
+        entries=np.frombuffer(b"".join(block_index), np.int32),
+        fold_deltas=np.array(deltas, np.int32),
+        fold_special=_expansion(special),
         decompose=_expansion(decompose),
         nfkc_stable=np.array([stable[k] for k in sorted(decompose)]),
-        ccc_keys=cps[nonzero].astype(np.int32),
-        ccc_values=ccc[nonzero],
         compose_keys=compose_keys,
         compose_values=np.array([pairs[k] for k in compose_keys.tolist()], np.int32),
-        second_halves=np.unique(compose_keys & ((1 << 21) - 1)).astype(np.int32),
-        fold=_expansion(fold),
-        range_starts=starts,
-        range_values=every[starts].astype(np.int32))
+        patterns=_patterns(every))
 
 
 @functools.lru_cache(maxsize=None)
@@ -217,7 +322,92 @@ def fingerprint() -> str:
     return digest.hexdigest()[:12]
 
 
+# The public ops are straight-line TF (with explicit tf.cond / tf.while_loop): autograph, which
+# callers' tf.functions would otherwise apply to every function called here, has nothing to convert
+# and takes tens of seconds trying.
+_plain_tf = tf.autograph.experimental.do_not_convert
+
+
+# --- ragged helpers, linear in the number of values ---
+
+def _row_ids(row_splits, size):
+    """The row of each of the `size` values of ragged row splits (int64). RaggedTensor's own
+    `value_rowids` (and `tf.repeat`) build a [rows, longest row] mask, quadratic in the worst
+    case; this counts row starts instead."""
+    row_splits = tf.cast(row_splits, tf.int64)
+    inner = row_splits[1:-1]
+    starts = tf.math.unsorted_segment_sum(tf.ones_like(inner), inner, size + 1)
+    return tf.cumsum(starts[:-1])
+
+
+def _row_splits(rows, nrows):
+    """Row splits of values whose (sorted) rows are `rows`."""
+    counts = tf.math.unsorted_segment_sum(tf.ones_like(rows), rows, nrows)
+    return tf.concat([[0], tf.cumsum(counts)], 0)
+
+
+def _first(ragged, limit):
+    """At most `limit` values of each row of a ragged [N, (M)] tensor."""
+    lengths = ragged.row_lengths()
+
+    def cut():
+        splits = ragged.row_splits
+        positions = tf.range(tf.size(ragged.values, out_type=tf.int64))
+        rows = _row_ids(splits, tf.size(positions, out_type=tf.int64))
+        within = positions - tf.gather(splits, rows) < limit
+        return (tf.boolean_mask(ragged.values, within),
+                tf.concat([[0], tf.cumsum(tf.minimum(lengths, limit))], 0))
+
+    values, splits = tf.cond(tf.reduce_any(lengths > limit), cut,
+                             lambda: (ragged.values, ragged.row_splits))
+    return tf.RaggedTensor.from_row_splits(values, splits, validate=False)
+
+
+class _Placement(NamedTuple):
+    """Where values go when some groups of a sequence are replaced (see `_place`)."""
+    kept: tf.Tensor        # indices of the values that stay
+    kept_at: tf.Tensor     # their positions in the result (int32, for dynamic_stitch)
+    new_at: tf.Tensor      # positions of the replacements
+    group_starts: tf.Tensor   # [groups + 1] where each group starts in the result
+
+    def stitch(self, values, replacements):
+        return tf.dynamic_stitch([self.kept_at, self.new_at],
+                                 [tf.gather(values, self.kept), replacements])
+
+
+def _place(group, replaced, new_group):
+    """A sequence is cut into consecutive groups (`group`: each value's, sorted); each group
+    where `replaced` holds gives way to the replacements whose `new_group` (sorted) is it, any
+    number, in order. Linear in values and replacements."""
+    num_groups = tf.size(replaced, out_type=tf.int64)
+    old_counts = tf.math.unsorted_segment_sum(tf.ones_like(group), group, num_groups)
+    new_counts = tf.math.unsorted_segment_sum(tf.ones_like(new_group), new_group, num_groups)
+    group_starts = tf.concat([[0], tf.cumsum(tf.where(replaced, new_counts, old_counts))], 0)
+    kept = tf.where(~tf.gather(replaced, group))[:, 0]
+    kept_group = tf.gather(group, kept)
+    kept_at = (tf.gather(group_starts, kept_group) + kept
+               - tf.gather(tf.cumsum(old_counts, exclusive=True), kept_group))
+    new_at = (tf.gather(group_starts, new_group) + tf.range(tf.size(new_group, out_type=tf.int64))
+              - tf.gather(tf.cumsum(new_counts, exclusive=True), new_group))
+    return _Placement(kept, tf.cast(kept_at, tf.int32), tf.cast(new_at, tf.int32), group_starts)
+
+
 # --- flat code point helpers: `cps` [N] int32 with `rows` [N] int64 (row of each code point) ---
+
+def _entries(cps):
+    """Each code point's table entry (class and property bits): two gathers."""
+    t = _tables()
+    block = tf.gather(t.pages, tf.bitwise.right_shift(cps, _PAGE_BITS))
+    return tf.gather(t.entries, block + tf.bitwise.bitwise_and(cps, (1 << _PAGE_BITS) - 1))
+
+
+def _ccc(entries):
+    return tf.bitwise.bitwise_and(tf.bitwise.right_shift(entries, _CCC_SHIFT), 255)
+
+
+def _has(entries, bit):
+    return tf.bitwise.bitwise_and(entries, bit) != 0
+
 
 def _find(keys, queries):
     """(index, found): where each query is in the sorted `keys`."""
@@ -231,27 +421,15 @@ def _lookup(keys, values, default, queries):
     return tf.where(found, tf.gather(values, idx), default)
 
 
-def _properties(cps):
-    t = _tables()
-    return tf.gather(t.range_values, tf.searchsorted(t.range_starts, cps, side="right") - 1)
-
-
-def _ccc(cps):
-    t = _tables()
-    return _lookup(t.ccc_keys, t.ccc_values, 0, cps)
-
-
-def _expand(table: _Expansion, cps, rows, keep=None):
-    """Replaces each code point found in `table` by its sequence (possibly empty or longer).
-
-    Code points where `keep` is True stay as they are.
-    """
+def _expand(table: _Expansion, cps, rows, replace):
+    """Replaces each code point where `replace` holds that `table` has by its sequence (possibly
+    empty or longer); the others stay."""
     idx, found = _find(table.keys, cps)
-    if keep is not None:
-        found &= ~keep
+    found &= replace
     counts = tf.where(found, tf.gather(table.lengths, idx), 1)
-    source = tf.repeat(tf.range(tf.size(cps)), counts)
-    offset = tf.range(tf.size(source)) - tf.gather(tf.cumsum(counts, exclusive=True), source)
+    splits = tf.concat([[0], tf.cumsum(tf.cast(counts, tf.int64))], 0)
+    source = _row_ids(splits, splits[-1])
+    offset = tf.cast(tf.range(splits[-1]) - tf.gather(splits, source), tf.int32)
     source_found = tf.gather(found, source)
     replacement = tf.gather(table.values, tf.where(
         source_found, tf.gather(table.starts, tf.gather(idx, source)) + offset, 0))
@@ -288,12 +466,13 @@ def _gather_in_row(values, index, rows, fill):
 
 def _decode(texts):
     """Flat code points of a string vector, with their row ids."""
-    cps = tf.strings.unicode_decode(texts, "UTF-8", errors="replace")
-    return cps.values, cps.value_rowids(), cps.nrows()
+    decoded = tf.strings.unicode_decode(texts, "UTF-8", errors="replace")
+    cps = decoded.values
+    return cps, _row_ids(decoded.row_splits, tf.size(cps, out_type=tf.int64)), decoded.nrows()
 
 
 def _encode(cps, rows, nrows):
-    ragged = tf.RaggedTensor.from_value_rowids(cps, rows, nrows=nrows)
+    ragged = tf.RaggedTensor.from_row_splits(cps, _row_splits(rows, nrows), validate=False)
     return tf.strings.unicode_encode(ragged, "UTF-8")
 
 
@@ -305,15 +484,15 @@ def _decompose(cps, rows):
     that nothing absorbs (checked in tests), so nothing before it can interact with its parts.
     """
     t = _tables()
-    next_ccc, _ = _gather_in_row(_ccc(cps), tf.range(tf.size(cps, out_type=tf.int64)) + 1,
-                                 rows, 0)
+    next_ccc, _ = _gather_in_row(_ccc(_entries(cps)),
+                                 tf.range(tf.size(cps, out_type=tf.int64)) + 1, rows, 0)
     stable = _lookup(t.decompose.keys, t.nfkc_stable, False, cps)
-    return _expand(t.decompose, cps, rows, keep=stable & (next_ccc == 0))
+    return _expand(t.decompose, cps, rows, ~(stable & (next_ccc == 0)))
 
 
 def _canonical_order(cps, rows):
     """Stable sort of combining marks by combining class within each starter's segment."""
-    ccc = tf.cast(_ccc(cps), tf.int64)
+    ccc = tf.cast(_ccc(_entries(cps)), tf.int64)
     next_ccc, _ = _gather_in_row(ccc, tf.range(tf.size(ccc, out_type=tf.int64)) + 1, rows, 0)
 
     def reorder():
@@ -336,7 +515,7 @@ def _compose_step(cps, rows, done):
     t = _tables()
     n = tf.size(cps, out_type=tf.int64)
     positions = tf.range(n)
-    ccc = _ccc(cps)
+    ccc = _ccc(_entries(cps))
     last = _shift(_last_true(ccc == 0), 1, -1)      # last starter strictly before i
     first_cp, has_starter = _gather_in_row(cps, last, rows, 0)
     previous_ccc, _ = _gather_in_row(ccc, positions - 1, rows, 0)
@@ -362,7 +541,7 @@ def _compose(cps, rows):
     def body(cps, rows, done, _):
         return _compose_step(cps, rows, done)
 
-    _, absorbable = _find(_tables().second_halves, cps)
+    absorbable = _has(_entries(cps), _ABSORBABLE)
     cps, rows, _, _ = tf.while_loop(
         lambda *state: state[-1], body,
         (cps, rows, tf.zeros_like(cps, tf.bool), tf.reduce_any(absorbable)),
@@ -371,17 +550,85 @@ def _compose(cps, rows):
     return cps, rows
 
 
-def _final_sigma(cps, rows):
-    """Capital sigma -> final ς where Python's `str.lower` would write it."""
-    props = _properties(cps)
-    cased = (props & _CASED) != 0
-    counted = (props & _CASE_IGNORABLE) == 0
+def _nfkc(cps, rows, entries):
+    """NFKC, run only on the segments it can change (each from a `_BOUNDARY` character, or a
+    row's start, to the next); the rest stays as it is. Returns the entries of the result too."""
+    def changed_segments():
+        starts = _has(entries, _BOUNDARY) | (rows != _shift(rows, 1, -1))
+        segment = tf.cumsum(tf.cast(starts, tf.int64)) - 1
+        changes = tf.math.segment_max(tf.cast(_has(entries, _NFKC_CHANGES), tf.int32),
+                                      segment) > 0
+        picked = tf.where(tf.gather(changes, segment))[:, 0]
+        new, new_segment = _compose(*_canonical_order(*_decompose(
+            tf.gather(cps, picked), tf.gather(segment, picked))))
+        placement = _place(segment, changes, new_segment)
+        segment_rows = tf.boolean_mask(rows, starts)
+        return (placement.stitch(cps, new),
+                placement.stitch(rows, tf.gather(segment_rows, new_segment)),
+                placement.stitch(entries, _entries(new)))
+
+    return tf.cond(tf.reduce_any(_has(entries, _NFKC_CHANGES)), changed_segments,
+                   lambda: (cps, rows, entries))
+
+
+def _final_sigma(cps, rows, entries):
+    """Where Python's `str.lower` writes capital sigma as final ς."""
+    cased = _has(entries, _CASED)
+    counted = ~_has(entries, _CASE_IGNORABLE)
     before = _shift(_last_true(counted), 1, -1)
     after = _shift(_first_true(counted), -1, tf.size(cps, out_type=tf.int64))
     cased_before, _ = _gather_in_row(cased, before, rows, False)
     cased_after, _ = _gather_in_row(cased, after, rows, False)
-    final = (cps == 0x03A3) & cased_before & ~cased_after
-    return tf.where(final, 0x03C2, cps)
+    return (cps == _CAPITAL_SIGMA) & cased_before & ~cased_after
+
+
+def _fold(cps, rows, entries):
+    """Lowercase, whitespace to " " or "\\n", invisible format characters dropped."""
+    t = _tables()
+    index = tf.bitwise.right_shift(entries, _FOLD_SHIFT)
+    folded = cps + tf.gather(t.fold_deltas, index)
+    folded = tf.cond(tf.reduce_any(cps == _CAPITAL_SIGMA),
+                     lambda: tf.where(_final_sigma(cps, rows, entries), _FINAL_SIGMA, folded),
+                     lambda: folded)
+    special = _has(entries, _FOLD_SPECIAL)
+    return tf.cond(tf.reduce_any(special),
+                   lambda: _expand(t.fold_special, folded, rows, special),
+                   lambda: (folded, rows))
+
+
+def _normalized_code_points(texts):
+    """`_normalized` code point by code point: for texts the fast path cannot take."""
+    cps, rows, nrows = _decode(texts)
+    cps, rows, entries = _nfkc(cps, rows, _entries(cps))
+    cps, rows = _fold(cps, rows, entries)
+    return _encode(cps, rows, nrows)
+
+
+def _normalized(texts):
+    """NFKC, lowercase, whitespace mapped to " " and "\\n" (runs not merged yet), invisible
+    characters dropped, of a string vector.
+
+    A text the fast path cannot take is cut at spaces, which nothing combines with (nor does
+    the final sigma rule look past them), and only its pieces that need it take the exact path.
+    """
+    def normalized(texts, exact):
+        unchanged = tf.strings.regex_full_match(texts,
+                                                _tables().patterns.unchanged_but_ascii_case)
+        lowered = tf.strings.lower(texts)
+
+        def the_others():
+            others = tf.where(~unchanged)
+            return tf.tensor_scatter_nd_update(lowered, others, exact(tf.gather_nd(texts, others)))
+
+        return tf.cond(tf.reduce_all(unchanged), lambda: lowered, the_others)
+
+    def by_pieces(texts):
+        pieces = tf.strings.split(texts, " ")
+        values = normalized(pieces.values, _normalized_code_points)
+        rows = _row_ids(pieces.row_splits, tf.size(values, out_type=tf.int64))
+        return tf.strings.unsorted_segment_join(values, rows, pieces.nrows(), separator=" ")
+
+    return normalized(texts, by_pieces)
 
 
 def _flat_strings(texts):
@@ -397,25 +644,18 @@ def _flat_strings(texts):
     return nested.flat_values, nested.with_flat_values
 
 
+@_plain_tf
 def normalize(texts):
     """NFKC + lowercase + whitespace/invisible-character rules (see the module docstring).
 
     A string tensor of any shape -> the same shape.
     """
     texts = tf.convert_to_tensor(texts, tf.string)
-    shape = tf.shape(texts)
-    cps, rows, nrows = _decode(tf.reshape(texts, [-1]))
-    t = _tables()
-    cps, rows = _decompose(cps, rows)
-    cps, rows = _canonical_order(cps, rows)
-    cps, rows = _compose(cps, rows)
-    cps = _final_sigma(cps, rows)
-    cps, rows = _expand(t.fold, cps, rows)
-    out = _encode(cps, rows, nrows)
+    out = _normalized(tf.reshape(texts, [-1]))
     out = tf.strings.regex_replace(out, " *\n[ \n]*", "\n")
     out = tf.strings.regex_replace(out, "  +", " ")
     out = tf.strings.regex_replace(out, "^[ \n]+|[ \n]+$", "")
-    return tf.reshape(out, shape)
+    return tf.reshape(out, tf.shape(texts))
 
 
 def _char_class(chars):
@@ -426,39 +666,52 @@ def _ranges_class(ranges):
     return "[" + "".join(f"\\x{{{lo:X}}}-\\x{{{hi:X}}}" for lo, hi in ranges) + "]"
 
 
-def _word_starts(cls):
-    """Classes that begin a word on their own (see `split_words`)."""
-    return ((cls == _LETTER) | (cls == _NUMBER) | (cls == _SOLO) | (cls == _CHUNK)
-            | (cls == _PREPEND))
-
-
-def split_sentences(texts):
-    """String [B] -> ragged [B, (K)] sentences (rules in the module docstring)."""
-    texts = tf.convert_to_tensor(texts, tf.string)
+def _sentence_pieces(texts):
+    """String [B] -> ragged [B, (K)]: the texts cut after sentence ends and at "\\n" (the only
+    line break left: the caller maps the others), pieces not stripped and maybe without a word."""
     space = _char_class(_HORIZONTAL_SPACE)
     closers = _char_class(_CLOSERS) + "*"
-    marked = tf.strings.regex_replace(texts, "\r\n|" + _char_class(_LINE_BREAKS), "\n")
-    marked = tf.strings.regex_replace(marked, f"([.!?]+{closers}){space}+", "\\1\n")
+    marked = tf.strings.regex_replace(texts, f"([.!?]+{closers}){space}+", "\\1\n")
     marked = tf.strings.regex_replace(
         marked, f"([!?]+{closers})({_ranges_class(_SOLO_SCRIPTS)})", "\\1\n\\2")
     marked = tf.strings.regex_replace(marked, f"({_char_class(_SENTENCE_END)}+{closers})",
                                       "\\1\n")
-    sentences = tf.strings.split(marked, "\n")
-    sentences = sentences.with_flat_values(tf.strings.regex_replace(
-        sentences.flat_values, f"^{space}+|{space}+$", ""))
-    cps = tf.strings.unicode_decode(sentences.flat_values, "UTF-8", errors="replace")
-    cls = _properties(cps.values) & 15
-    has_word = tf.math.unsorted_segment_max(tf.cast(_word_starts(cls), tf.int32),
-                                            cps.value_rowids(), cps.nrows()) > 0
-    return tf.ragged.boolean_mask(sentences, sentences.with_flat_values(has_word))
+    return tf.strings.split(marked, "\n")
 
 
-def _split_flat(texts):
-    """String [N] -> ragged [N, (T)] words."""
+def _keep_values(ragged, keep):
+    """The values of a ragged [B, (K)] tensor where the flat `keep` holds, rows kept."""
+    kept_before = tf.concat([[0], tf.cumsum(tf.cast(keep, tf.int64))], 0)
+    return tf.RaggedTensor.from_row_splits(tf.boolean_mask(ragged.values, keep),
+                                           tf.gather(kept_before, ragged.row_splits),
+                                           validate=False)
+
+
+@_plain_tf
+def split_sentences(texts):
+    """String [B] -> ragged [B, (K)] sentences (rules in the module docstring)."""
+    texts = tf.convert_to_tensor(texts, tf.string)
+    marked = tf.strings.regex_replace(texts, "\r\n|" + _char_class(_LINE_BREAKS), "\n")
+    pieces = _sentence_pieces(marked)
+    space = _char_class(_HORIZONTAL_SPACE)
+    pieces = pieces.with_flat_values(tf.strings.regex_replace(
+        pieces.flat_values, f"^{space}+|{space}+$", ""))
+    has_word = ~tf.strings.regex_full_match(pieces.flat_values,
+                                            _tables().patterns.no_word_start)
+    return _keep_values(pieces, has_word)
+
+
+def _word_starts(cls):
+    """Classes that begin a word on their own (see `split_words`)."""
+    return functools.reduce(tf.logical_or, [cls == c for c in _WORD_START_CLASSES])
+
+
+def _split_code_points(texts):
+    """String [N] -> ragged [N, (T)] words, the rules applied code point by code point."""
     cps, rows, nrows = _decode(texts)
     n = tf.size(cps, out_type=tf.int64)
     positions = tf.range(n)
-    cls = _properties(cps) & 15
+    cls = tf.bitwise.bitwise_and(_entries(cps), 15)
     extend = (cls == _EXTEND) | (cls == _JOINER)
     base = _last_true(~extend)                          # the letter a mark belongs to
     base_cls, has_base = _gather_in_row(cls, base, rows, _SPACE)
@@ -484,9 +737,32 @@ def _split_flat(texts):
     num_tokens = tf.reduce_sum(tf.cast(start, tf.int64))
     tokens = _encode(tf.boolean_mask(cps, kept), tf.boolean_mask(token_of_char, kept),
                      num_tokens)
-    return tf.RaggedTensor.from_value_rowids(tokens, tf.boolean_mask(rows, start), nrows=nrows)
+    return tf.RaggedTensor.from_row_splits(
+        tokens, _row_splits(tf.boolean_mask(rows, start), nrows), validate=False)
 
 
+def _split_flat(texts):
+    """String [N] -> ragged [N, (T)] words."""
+    patterns = _tables().patterns
+    pieces = tf.strings.split(tf.strings.regex_replace(texts, patterns.separators, " "))
+    one_word = tf.strings.regex_full_match(pieces.values, patterns.one_word)
+
+    def split_the_others():
+        others = tf.where(~one_word)[:, 0]
+        words = _split_code_points(tf.gather(pieces.values, others))
+        piece_of_word = tf.gather(others, _row_ids(words.row_splits,
+                                                   tf.size(words.values, out_type=tf.int64)))
+        placement = _place(tf.range(tf.size(one_word, out_type=tf.int64)), ~one_word,
+                           piece_of_word)
+        return (placement.stitch(pieces.values, words.values),
+                tf.gather(placement.group_starts, pieces.row_splits))
+
+    words, splits = tf.cond(tf.reduce_all(one_word), lambda: (pieces.values, pieces.row_splits),
+                            split_the_others)
+    return tf.RaggedTensor.from_row_splits(words, splits, validate=False)
+
+
+@_plain_tf
 def split_words(texts):
     """String tensor of any rank, or ragged -> ragged words with one more (ragged) dimension.
 
@@ -496,7 +772,24 @@ def split_words(texts):
     return restore(_split_flat(flat))
 
 
+@_plain_tf
 def tokenize(texts, hierarchical: bool):
-    """Raw string [B] -> normalised words: ragged [B, (K), (T)] by sentence, or [B, (N)]."""
-    texts = normalize(texts)
-    return split_words(split_sentences(texts) if hierarchical else texts)
+    """Raw string [B] -> normalised words: ragged [B, (K), (T)] by sentence, or [B, (N)].
+
+    Reads at most `MAX_CHARS` characters of each text; keeps at most `MAX_SENTENCE_WORDS` words
+    of each sentence.
+    """
+    texts = tf.strings.substr(tf.convert_to_tensor(texts, tf.string), 0, MAX_CHARS,
+                              unit="UTF8_CHAR")
+    texts = _normalized(texts)
+    if not hierarchical:
+        return _split_flat(texts)
+    pieces = _sentence_pieces(texts)
+    words = _first(_split_flat(pieces.flat_values), MAX_SENTENCE_WORDS)
+    has_words = words.row_lengths() > 0   # pieces without a word are not sentences
+    sentences = tf.RaggedTensor.from_row_splits(
+        words.values, tf.concat([[0], tf.boolean_mask(words.row_splits[1:], has_words)], 0),
+        validate=False)
+    sentences_before = tf.concat([[0], tf.cumsum(tf.cast(has_words, tf.int64))], 0)
+    return tf.RaggedTensor.from_row_splits(
+        sentences, tf.gather(sentences_before, pieces.row_splits), validate=False)

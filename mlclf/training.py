@@ -5,7 +5,6 @@ What a run leaves behind is `mlclf.rundir`'s layout (README "The run directory")
 """
 from __future__ import annotations
 
-import json
 import math
 import os
 
@@ -22,6 +21,11 @@ class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
 
 
+# What is the user's to fix (flags, corpus and vector files, the run directory, a diverging
+# run): train.py prints the message alone. Anything else is a bug, and keeps its traceback.
+USER_ERRORS = (ValueError, FileNotFoundError, TrainingDiverged, rundir.RunDirError)
+
+
 class Checkpointer(keras.callbacks.Callback):
     """Saves model + optimizer + position every `every_steps` steps and at each epoch end."""
 
@@ -29,7 +33,13 @@ class Checkpointer(keras.callbacks.Callback):
         super().__init__()
         self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
         self.step_in_epoch = tf.Variable(0, dtype=tf.int64, trainable=False)
+        # The layers' random states (dropout's seed generators), which the model's weights
+        # leave out: a resumed run draws the masks an uninterrupted one would.
+        weights = {id(weight) for weight in model.weights}
+        random_states = [variable for variable in model.non_trainable_variables
+                         if id(variable) not in weights]
         self._checkpoint = tf.train.Checkpoint(model=model, optimizer=model.optimizer,
+                                               random_states=random_states,
                                                epoch=self.epoch, step=self.step_in_epoch)
         self._manager = tf.train.CheckpointManager(self._checkpoint,
                                                    os.path.join(run_dir, rundir.LATEST_DIR), 2)
@@ -87,10 +97,10 @@ class Validator(keras.callbacks.Callback):
         self._writer = tf.summary.create_file_writer(os.path.join(run_dir, rundir.TENSORBOARD,
                                                                   "validation_languages"))
         state_path = os.path.join(run_dir, rundir.BEST_STATE)
+        os.makedirs(os.path.dirname(state_path), exist_ok=True)
         self.best = -1.0
         if os.path.exists(state_path):
-            with open(state_path, encoding="utf-8") as f:
-                self.best = json.load(f)["mean_micro_f1"]
+            self.best = rundir.read_json(state_path)["mean_micro_f1"]
 
     def on_epoch_end(self, epoch, logs=None):
         table = evaluation.metric_table(
@@ -113,11 +123,16 @@ class Validator(keras.callbacks.Callback):
         print(f"\nepoch {epoch + 1}: validation micro-F1 mean {mean_f1:.3f} | {summary}",
               flush=True)
         if mean_f1 > self.best:
+            # Weights, then their state, each whole or absent: killed between the two, a
+            # resumed run repeats this epoch, finds the same score still better, writes both.
             self.best = mean_f1
-            self._inspect.save_weights(os.path.join(self._run_dir, rundir.BEST_WEIGHTS))
-            with open(os.path.join(self._run_dir, rundir.BEST_STATE), "w", encoding="utf-8") as f:
-                json.dump({"epoch": epoch + 1, "mean_micro_f1": mean_f1, "per_language": table},
-                          f, indent=2)
+            weights = os.path.join(self._run_dir, rundir.BEST_WEIGHTS)
+            partial = weights.replace(".weights.h5", ".partial.weights.h5")
+            self._inspect.save_weights(partial)
+            os.replace(partial, weights)
+            rundir.write_json(os.path.join(self._run_dir, rundir.BEST_STATE),
+                              {"epoch": epoch + 1, "mean_micro_f1": mean_f1,
+                               "per_language": table})
 
 
 def default_steps_per_epoch(config, train_examples) -> int:
@@ -153,8 +168,12 @@ def train(config: task.ExperimentConfig, run_dir: str, *, overwrite: bool = Fals
     (README.md); returns the metrics.
 
     The run directory (`mlclf.rundir`) starts with config.json and flags.cfg, a flagfile that
-    reproduces the run; an interrupted run resumes, another or a finished one is refused
-    (rundir.RunDirExists) unless `overwrite`.
+    reproduces the run; another or a finished run is refused (rundir.RunDirExists) unless
+    `overwrite`. Every split of every language is read, and its labels checked, before the
+    first step. An interrupted run resumes where it stopped: in training from its last
+    checkpoint, on the batch an uninterrupted run would read next (so that, on CPU, it ends
+    with the same weights); after training, at the evaluation, the export or the card that is
+    missing.
 
     `strategy` is a tf.distribute.Strategy (`distribute.make_strategy`; default: the current one).
 
@@ -170,31 +189,63 @@ def train(config: task.ExperimentConfig, run_dir: str, *, overwrite: bool = Fals
         resuming = False
     else:
         resuming = rundir.prepare(run_dir, config, overwrite)
-    distribute.set_mixed_precision(mixed_precision)
-    keras.utils.set_random_seed(config.seed)
-    langs = list(config.langs)
-    train_examples = task.load_examples(config, langs, "train")
-    validation_examples = task.load_examples(config, langs, "validation")
+    metrics_path = os.path.join(run_dir, rundir.METRICS_FILE)
+    if resuming and os.path.exists(metrics_path):  # evaluated; the export or the card is missing
+        results = rundir.read_results(metrics_path)
+        resources = task.Resources.load(run_dir, config)
+    else:
+        distribute.set_mixed_precision(mixed_precision)
+        keras.utils.set_random_seed(config.seed)
+        examples, resources = _read_and_check(config, run_dir, resuming)
+        matrix = task.embedding_matrix(config, resources)
+        spec = models.get(config.model)
+        # Again: building a corpus the first time draws from Python's global RNG, which the
+        # weight initialisers then continue from, and a rerun that finds the corpus built
+        # would not.
+        keras.utils.set_random_seed(config.seed)
+        with devices.scope():
+            classifier = spec.build(config, resources, matrix)
+            spec.compile(classifier.train, config, resources)
+        _fit(config, run_dir, classifier, resources, examples, resuming=resuming,
+             checkpoint_every=checkpoint_every, verbose=verbose, devices=devices)
+        results = _evaluate(config, run_dir, classifier, resources, examples)
+        rundir.write_results(metrics_path, results)
+    if chief:
+        if not rundir.export_versions(run_dir):
+            export.export_run(run_dir)
+        runcard.write(run_dir, config, resources, results)
+    return results
+
+
+def _read_and_check(config, run_dir: str, resuming: bool) -> tuple:
+    """({split: {lang: examples}}, resources): every split of every language read, the
+    resources learnt from training (or read back when resuming), and the validation and test
+    labels checked against them."""
+    examples = {split: task.load_examples(config, config.langs, split)
+                for split in ("train", "validation", "test")}
     if resuming and task.Resources.saved_in(run_dir):
         resources = task.Resources.load(run_dir, config)
     else:
-        resources = task.build_resources(config, train_examples)
+        resources = task.build_resources(config, examples["train"])
         resources.save(run_dir)
-    task.check_labels(validation_examples, resources.label_space, "validation", config.dataset)
+    for split in ("validation", "test"):
+        task.check_labels(config, examples[split], resources.label_space, split)
     logging.info("vocabulary: %d ids; outputs: %d", resources.vocabulary.size,
                  resources.label_space.num_outputs)
+    return examples, resources
 
-    matrix = task.embedding_matrix(config, resources)
+
+def _fit(config, run_dir, classifier, resources, examples, *, resuming, checkpoint_every,
+         verbose, devices) -> None:
+    """Trains `classifier` for the epochs the run has left, from its last checkpoint.
+
+    The batches are a function of the seed alone, so a resumed run skips those trained on
+    already and reads exactly what an uninterrupted run would read next.
+    """
+    model = classifier.train
     spec = models.get(config.model)
-    # Again: building a corpus the first time draws from Python's global RNG, which the weight
-    # initialisers then continue from, and a rerun that finds the corpus built would not.
-    keras.utils.set_random_seed(config.seed)
-    with devices.scope():
-        classifier = spec.build(config, resources, matrix)
-        model = classifier.train
-        spec.compile(model, config, resources)
     train_batches = data.make_dataset(
-        train_examples, resources.vocabulary, resources.label_space, resources.spec,
+        examples["train"], resources.vocabulary, resources.label_space, resources.spec,
         config.batch_size, training_languages=resources.languages, training=True,
         seed=config.seed, train_fraction=config.train_fraction).map(
             lambda features, targets: (features, spec.targets(targets, config, resources)))
@@ -202,43 +253,47 @@ def train(config: task.ExperimentConfig, run_dir: str, *, overwrite: bool = Fals
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     train_batches = train_batches.with_options(options)
-    steps = config.steps_per_epoch or default_steps_per_epoch(config, train_examples)
+    steps = config.steps_per_epoch or default_steps_per_epoch(config, examples["train"])
 
     features, _ = next(iter(train_batches))
     model(features)  # build weights before restoring a checkpoint into them
     checkpointer = Checkpointer(run_dir, model, checkpoint_every)
     epoch, step = checkpointer.restore() if resuming else (0, 0)
-    callbacks = [checkpointer, StopOnNaN(),
-                 Validator(run_dir, classifier.inspect, validation_examples, resources,
+    # The epoch's best weights are saved before its checkpoint: a checkpoint never marks an
+    # epoch done whose validation did not happen.
+    callbacks = [StopOnNaN(),
+                 Validator(run_dir, classifier.inspect, examples["validation"], resources,
                            config.threshold),
+                 checkpointer,
                  keras.callbacks.TensorBoard(os.path.join(run_dir, rundir.TENSORBOARD))]
-    if multi_worker:
+    if isinstance(devices, tf.distribute.MultiWorkerMirroredStrategy):  # never resumes
         loop.fit(model, train_batches, devices, epochs=config.epochs, steps_per_epoch=steps,
                  callbacks=callbacks, verbose=verbose)
-    else:
-        if step and epoch < config.epochs:
-            # Finish the interrupted epoch first, then go on with whole epochs.
-            checkpointer.start_at(step)
-            model.fit(train_batches, initial_epoch=epoch, epochs=epoch + 1,
-                      steps_per_epoch=steps - step, callbacks=callbacks, verbose=verbose)
-            epoch += 1
-        if epoch < config.epochs:
-            model.fit(train_batches, initial_epoch=epoch, epochs=config.epochs,
-                      steps_per_epoch=steps, callbacks=callbacks, verbose=verbose)
+        return
+    if step and epoch < config.epochs:
+        # Finish the interrupted epoch first, then go on with whole epochs.
+        checkpointer.start_at(step)
+        model.fit(train_batches.skip(epoch * steps + step), initial_epoch=epoch,
+                  epochs=epoch + 1, steps_per_epoch=steps - step, callbacks=callbacks,
+                  verbose=verbose)
+        epoch += 1
+    if epoch < config.epochs:
+        model.fit(train_batches.skip(epoch * steps), initial_epoch=epoch, epochs=config.epochs,
+                  steps_per_epoch=steps, callbacks=callbacks, verbose=verbose)
 
+
+def _evaluate(config, run_dir, classifier, resources, examples) -> dict:
+    """The best epoch's metrics on validation and test (metrics.json), and its validation
+    document vectors for TensorBoard's projector."""
     classifier.inspect.load_weights(os.path.join(run_dir, rundir.BEST_WEIGHTS))
     results = {}
-    for split, examples in (("validation", validation_examples), ("test", None)):
+    for split in ("validation", "test"):
         evaluated = evaluation.evaluate_split(config, resources, classifier.inspect, split,
-                                              examples=examples,
+                                              examples=examples[split],
                                               with_extras=split == "validation")
         results[split] = evaluated.table
         print(f"\n{split}:\n{evaluation.format_table(results[split])}", flush=True)
         if split == "validation":  # the best model's document space, for TensorBoard
             projector.write_document_vectors(os.path.join(run_dir, rundir.TENSORBOARD),
                                              evaluated.scored, resources.label_space)
-    rundir.write_results(os.path.join(run_dir, rundir.METRICS_FILE), results)
-    if chief:
-        export.export_run(run_dir)
-        runcard.write(run_dir, config, resources, results)
     return results

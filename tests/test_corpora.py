@@ -383,6 +383,24 @@ def test_prepare_resolves_iso_codes(tmp_path):
     assert table.splitlines()[-1].split() == ["total", "6", "6", "6", "18"]
 
 
+def test_prepare_fills_the_token_cache_that_training_reads(tmp_path, capsys):
+    from mlclf import task, text
+    counts = prepare.prepare("sib200", ["en"], data_dir=tmp_path, manual_dir=SIB_DUMMY,
+                             tokenize=["hierarchical"])
+    caches = sorted(path.name for path in tmp_path.glob("**/mlclf_tokens/*"))
+    assert caches == sorted(f"{split}-hierarchical-{text.fingerprint()}"
+                            for split in counts["eng_Latn"])
+    reported = capsys.readouterr().err
+    assert "tokenising sib200/eng_Latn train (hierarchical): 3/3 documents" in reported
+    config = task.ExperimentConfig(model="mhan_att", dataset="sib200", langs=("eng_Latn",),
+                                   manual_dir=str(SIB_DUMMY), data_dir=str(tmp_path))
+    cached = task.load_examples(config, ["eng_Latn"], "train")["eng_Latn"]
+    assert "tokenising" not in capsys.readouterr().err   # read back, not tokenised again
+    for example in cached:
+        assert example["words"].to_list() == text.tokenize(
+            example["text"][None], hierarchical=True)[0].to_list()
+
+
 def _run_prepare(*args):
     return subprocess.run([sys.executable, "-m", "mlclf.prepare", *args], capture_output=True,
                           text=True, timeout=300, check=False)

@@ -52,9 +52,11 @@ results = {}
 with open(requests_path, encoding="utf-8") as f:
     requests = json.load(f)
 for name, request in requests.items():
+    # Strings carry undecodable bytes as lone surrogates (surrogateescape).
+    text, lang = ([value.encode("utf-8", "surrogateescape") for value in request[key]]
+                  for key in ("text", "lang"))
     try:
-        outputs = serve(text=tf.constant(request["text"], tf.string),
-                        lang=tf.constant(request["lang"], tf.string))
+        outputs = serve(text=tf.constant(text, tf.string), lang=tf.constant(lang, tf.string))
         results[name] = {key: value.numpy().tolist() for key, value in outputs.items()}
         results[name]["labels"] = [[l.decode() for l in row] for row in results[name]["labels"]]
     except tf.errors.InvalidArgumentError as error:
@@ -129,6 +131,10 @@ def _requests(any_language):
                          "lang": [lang for _, lang, _ in DOCUMENTS]},
         "empty_alone": {"text": [""], "lang": ["fr"]},
         "unknown": {"text": ["a doctor", "un médecin", "ein Arzt"], "lang": ["en", "xx", "de"]},
+        # Bytes that are not UTF-8, as a client may send them.
+        "non_utf8_lang": {"text": ["a doctor", "a match"],
+                          "lang": ["en", b"\xff\xfeen".decode("utf-8", "surrogateescape")]},
+        "different_lengths": {"text": ["a doctor", "un médecin"], "lang": ["en"]},
     }
 
 
@@ -138,7 +144,7 @@ def served(run, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("served")
     requests = _requests(_reads_any_language(run))
     with open(tmp / "requests.json", "w", encoding="utf-8") as f:
-        json.dump(requests, f, ensure_ascii=False)
+        json.dump(requests, f)  # ASCII: lone surrogates escaped
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     done = subprocess.run([sys.executable, "-I", "-c", SERVE, os.path.join(run, "export", "1"),
                            str(tmp / "requests.json"), str(tmp / "results.json")],
@@ -239,6 +245,17 @@ def test_unknown_language(run, served):
         assert "eng_Latn, fra_Latn" in message and "xx" in message and "de" in message
 
 
+def test_bad_requests_get_the_models_own_message(run, served):
+    """The client reads every refusal (the served script would fail on an undecodable one)."""
+    _, results = served
+    assert "same length" in results["different_lengths"]["error"]
+    if _reads_any_language(run):  # an undecodable code is one more unknown language
+        assert np.all(np.asarray(results["non_utf8_lang"]["scores"])[1] > 0)
+    else:
+        message = results["non_utf8_lang"]["error"]
+        assert "eng_Latn, fra_Latn" in message and "\ufffd\ufffden" in message
+
+
 def test_language_aliases_follow_languages_resolve():
     aliases = export.language_aliases(["eng_Latn", "fra_Latn", "arb_Arab"])
     assert {code: aliases[code] for code in ("en", "eng", "eng_latn", "fr", "fra", "fre", "ar",
@@ -269,8 +286,78 @@ def test_saved_model_cli_lists_the_signature_and_extra_file(run):
 
 def test_versions_count_up_and_are_never_overwritten(run, tmp_path):
     for name in ("1", "3", "latest", ".staging-7-1"):
-        (tmp_path / name).mkdir()
+        (tmp_path / "export" / name).mkdir(parents=True)
     assert export.next_version(str(tmp_path)) == 4
     assert export.next_version(str(tmp_path / "missing")) == 1
     with pytest.raises(FileExistsError, match="exists"):
         export.export_run(run, version=1)
+
+
+def _prediction_log_class():
+    """tensorflow_serving's PredictionLog, as far as warm-up requests use it, built from its
+    .proto field numbers and read by protobuf's own parser (no tensorflow-serving-api needed)."""
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+    from tensorflow.core.framework import tensor_pb2
+
+    pool, added = descriptor_pool.DescriptorPool(), set()
+
+    def add(file):
+        for dependency in file.dependencies:
+            add(dependency)
+        if file.name not in added:
+            proto = descriptor_pb2.FileDescriptorProto()
+            file.CopyToProto(proto)
+            pool.Add(proto)
+            added.add(file.name)
+
+    add(tensor_pb2.DESCRIPTOR)
+    field = descriptor_pb2.FieldDescriptorProto
+    one, many = field.LABEL_OPTIONAL, field.LABEL_REPEATED
+    serving = descriptor_pb2.FileDescriptorProto(name="warmup_test.proto",
+                                                 package="tensorflow.serving",
+                                                 dependency=[tensor_pb2.DESCRIPTOR.name])
+    spec = serving.message_type.add(name="ModelSpec")
+    spec.field.add(name="name", number=1, type=field.TYPE_STRING, label=one)
+    spec.field.add(name="signature_name", number=3, type=field.TYPE_STRING, label=one)
+    request = serving.message_type.add(name="PredictRequest")
+    entry = request.nested_type.add(name="InputsEntry",
+                                    options=descriptor_pb2.MessageOptions(map_entry=True))
+    entry.field.add(name="key", number=1, type=field.TYPE_STRING, label=one)
+    entry.field.add(name="value", number=2, type=field.TYPE_MESSAGE, label=one,
+                    type_name=".tensorflow.TensorProto")
+    request.field.add(name="model_spec", number=1, type=field.TYPE_MESSAGE, label=one,
+                      type_name=".tensorflow.serving.ModelSpec")
+    request.field.add(name="inputs", number=2, type=field.TYPE_MESSAGE, label=many,
+                      type_name=".tensorflow.serving.PredictRequest.InputsEntry")
+    predict_log = serving.message_type.add(name="PredictLog")
+    predict_log.field.add(name="request", number=1, type=field.TYPE_MESSAGE, label=one,
+                          type_name=".tensorflow.serving.PredictRequest")
+    log = serving.message_type.add(name="PredictionLog")
+    log.field.add(name="predict_log", number=6, type=field.TYPE_MESSAGE, label=one,
+                  type_name=".tensorflow.serving.PredictLog")
+    pool.Add(serving)
+    return message_factory.GetMessageClass(
+        pool.FindMessageTypeByName("tensorflow.serving.PredictionLog"))
+
+
+def test_warmup_requests_parse_and_run_on_the_export(run):
+    config, resources, _ = rundir.load(run)
+    export_dir = os.path.join(run, "export", "1")
+    prediction_log = _prediction_log_class()
+    serve = tf.saved_model.load(export_dir).signatures[export.SIGNATURE]
+    records = list(tf.data.TFRecordDataset(os.path.join(export_dir, export.WARMUP_FILE)))
+    languages = list(resources.languages)
+    assert len(records) == len(languages) + 1
+    batch_sizes = []
+    for record in records:
+        log = prediction_log.FromString(record.numpy())
+        request = log.predict_log.request
+        assert request.model_spec.signature_name == export.SIGNATURE
+        assert set(request.inputs) == {"text", "lang"}
+        texts, langs = (tf.make_ndarray(request.inputs[key]) for key in ("text", "lang"))
+        assert {lang.decode() for lang in langs} <= set(languages)
+        outputs = serve(text=tf.constant(texts), lang=tf.constant(langs))
+        assert outputs["scores"].shape == (len(texts), resources.label_space.num_outputs)
+        assert "word_attention" in outputs or not config.hierarchical
+        batch_sizes.append(len(texts))
+    assert batch_sizes == [1] * len(languages) + [len(languages)]

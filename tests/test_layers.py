@@ -72,7 +72,8 @@ def test_per_language_routes_each_document_to_its_language():
     assert [copy.name for copy in layer.copies] == ["enc_0", "enc_1", "enc_2"]
     for i, lang in enumerate(lang_id):
         alone = layer.copies[lang](inputs[i:i + 1], valid[i:i + 1])
-        np.testing.assert_allclose(outputs[i:i + 1], alone, rtol=1e-6)
+        # A batch of 4 and one of 1 may round differently: equal to float32 rounding.
+        np.testing.assert_allclose(outputs[i:i + 1], alone, rtol=1e-6, atol=1e-7)
     other = layer(inputs, valid, np.array([1, 0, 2, 0], "int32"))
     assert not np.allclose(other[0], outputs[0])
     with pytest.raises(tf.errors.InvalidArgumentError):

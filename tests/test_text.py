@@ -89,7 +89,7 @@ def test_code_points_outside_scanned_ranges_have_default_properties():
 def test_characters_left_whole_start_with_a_starter_nothing_absorbs():
     """What makes `_decompose` exact when it skips characters NFKC rebuilds as they are."""
     tables = text._tables()
-    absorbable = set(tables.second_halves.tolist())
+    absorbable = set((tables.compose_keys & ((1 << 21) - 1)).tolist())
     for cp, stable in zip(tables.decompose.keys.tolist(), tables.nfkc_stable):
         if stable:
             first = unicodedata.normalize("NFKD", chr(cp))[0]
@@ -242,3 +242,62 @@ def test_ops_match_reference_on_real_documents():
     if len(docs) < 100:
         pytest.skip(f"real corpora not found under {SHARED_DATA}")
     _check_against_reference(docs)
+
+
+def test_invalid_utf8_becomes_replacement_characters():
+    texts = tf.constant([b"A\xffB c\xe2\x82"])
+    assert _strings(text.normalize(texts)) == ["a\ufffdb c\ufffd"]
+    assert _decode(text.split_words(texts).to_list()) == [["A", "\ufffd", "B", "c", "\ufffd"]]
+    assert _decode(text.tokenize(texts, hierarchical=False).to_list()) == [
+        ["a", "\ufffd", "b", "c", "\ufffd"]]
+
+
+def test_tokenize_reads_at_most_max_chars_of_a_document():
+    words = text.tokenize(tf.constant(["abcd " * (text.MAX_CHARS // 5 + 100)]), False)
+    assert words.row_lengths().numpy().tolist() == [text.MAX_CHARS // 5]
+    # A cut never leaves half a character: the last word is whole.
+    cut = text.tokenize(tf.constant(["é" * (text.MAX_CHARS + 7)]), False)
+    assert _decode(cut.to_list()) == [["é" * text.MAX_CHARS]]
+
+
+def test_tokenize_keeps_at_most_max_sentence_words_per_sentence():
+    sentence = " ".join(["w"] * (text.MAX_SENTENCE_WORDS + 10))
+    words = text.tokenize(tf.constant([f"{sentence}. Two words."]), hierarchical=True)
+    assert words.row_lengths(axis=2).flat_values.numpy().tolist() == [
+        text.MAX_SENTENCE_WORDS, 2]
+
+
+def _largest_tensor_bytes(fn, documents):
+    """For each document, the largest tensor (or kernel allocation) of a run of `fn` on it."""
+    concrete = tf.function(fn).get_concrete_function(tf.TensorSpec([None], tf.string))
+    largest = []
+    with tf.compat.v1.Session(graph=concrete.graph) as session:
+        for document in documents:
+            metadata = tf.compat.v1.RunMetadata()
+            session.run([t.name for t in concrete.outputs],
+                        {concrete.inputs[0].name: [document]},
+                        options=tf.compat.v1.RunOptions(
+                            trace_level=tf.compat.v1.RunOptions.FULL_TRACE),
+                        run_metadata=metadata)
+            sizes = [0]
+            for device in metadata.step_stats.dev_stats:
+                for node in device.node_stats:
+                    sizes += [o.tensor_description.allocation_description.requested_bytes
+                              for o in node.output]
+                    sizes += [memory.peak_bytes for memory in node.memory]
+            largest.append(max(sizes))
+    return largest
+
+
+@pytest.mark.parametrize("hierarchical", [True, False])
+def test_tokenize_memory_is_linear_in_the_document(hierarchical):
+    """Many short sentences and one long token: no intermediate grows with their product (TF's
+    own value_rowids / tf.repeat would allocate sentences x longest sentence)."""
+    def tokenize(texts):
+        return text.tokenize(texts, hierarchical).flat_values
+
+    documents = ["Short one. " * sentences + "x" * token
+                 for sentences, token in [(200, 2_000), (1_000, 10_000)]]
+    largest = _largest_tensor_bytes(tokenize, documents)
+    assert all(size <= 8 * len(document.encode())
+               for size, document in zip(largest, documents)), largest

@@ -88,4 +88,18 @@ def _read_jsonl(path, split):
         if isinstance(doc_id, bool) or not isinstance(doc_id, (str, int)):
             raise CorpusError(
                 f'{path}, {where}: "id" must be a string or integer, found {doc_id!r}')
+        for field, value in (("text", text), ("id", str(doc_id)),
+                             *(("labels", label) for label in labels)):
+            _check_encodable(path, where, field, value)
         yield where, str(doc_id), text, labels, lang
+
+
+def _check_encodable(path, where, field, value):
+    """JSON can escape half a UTF-16 pair ("\\ud800"); UTF-8, which TFDS stores, cannot hold it."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise CorpusError(
+            f'{path}, {where}: "{field}" holds a lone surrogate {value[e.start]!r} (character '
+            f'{e.start + 1}), half of a UTF-16 pair that UTF-8 cannot encode; remove it or '
+            f'give the whole pair') from None

@@ -19,7 +19,8 @@ FLAGS = flags.FLAGS
 def define_flags():
     flags.DEFINE_string("run_dir", None, "Run directory; default runs/<model>-<dataset>-<langs>.")
     flags.DEFINE_bool("overwrite", False, "Replace an existing run directory.")
-    flags.DEFINE_integer("checkpoint_every", 200, "Save a resumable checkpoint every N steps.")
+    flags.DEFINE_integer("checkpoint_every", 200, "Save a resumable checkpoint every N steps.",
+                         lower_bound=1)
     flags.DEFINE_enum("strategy", "auto", distribute.STRATEGIES,
                       "auto: all local GPUs (MirroredStrategy) if any, else one device; "
                       "multi_worker: the cluster in TF_CONFIG.")
@@ -39,7 +40,7 @@ def main(argv):
         training.train(config, run_dir, overwrite=FLAGS.overwrite,
                        checkpoint_every=FLAGS.checkpoint_every, strategy=strategy,
                        mixed_precision=FLAGS.mixed_precision)
-    except (ValueError, training.TrainingDiverged, rundir.RunDirExists) as error:
+    except training.USER_ERRORS as error:
         sys.exit(f"mlclf train: error: {error}")
     if distribute.is_chief():  # the other workers' folders are thrown away
         print(f"\nrun directory: {run_dir}\n"

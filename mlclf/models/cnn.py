@@ -264,6 +264,4 @@ SPECS = {"cnn": ModelSpec(build, hierarchical=False, multilingual=True, language
                                          "num_sampled", "num_true"),
                           # The paper's system: one category index (and vocabulary) for all
                           # languages, so it can label languages it never trained on.
-                          # Its NCE head has no wide branch.
-                          auto={"label_space": "shared", "vocab": "shared", "wide": "false"},
-                          wide="never", outputs=("sigmoid",))}
+                          auto={"label_space": "shared", "vocab": "shared"})}

@@ -333,10 +333,12 @@ def build(config, resources, matrix=None) -> Models:
                        head=head_lib.for_run(config, resources))
 
 
-# Every variant trains the registry's default way (compile_default, label_targets). A model
-# with nothing per language can read a language it never trained on.
+# Every variant trains the registry's default way (compile_default, label_targets) and has the
+# head of models.head (a wide branch, softmax scores). A model with nothing per language can
+# read a language it never trained on.
 SPECS = {name: ModelSpec(build, hierarchical=True, multilingual=variant.multilingual,
                          language_agnostic=(variant.multilingual and variant.shared_encoders
                                             and variant.shared_attention),
-                         config_fields=("encoder", "hidden") if variant.encoders else ())
+                         config_fields=("encoder", "hidden") if variant.encoders else (),
+                         wide="optional", outputs=("sigmoid", "softmax"))
          for name, variant in VARIANTS.items()}

@@ -29,4 +29,5 @@ def build(config, resources, matrix=None) -> Models:
 # and the words tokenised for them serve it too.
 SPECS = {"linear": ModelSpec(build, hierarchical=True, multilingual=True,
                              language_agnostic=True, wide="always",
+                             outputs=("sigmoid", "softmax"),
                              auto={"label_space": "shared"})}

@@ -69,11 +69,12 @@ class ModelSpec:
     hierarchical: bool        # reads word_ids [B, K, T] (else flat [B, N])
     multilingual: bool        # trains on several languages at once (else on exactly one)
     language_agnostic: bool   # no per-language part: it can read a language it never saw
-    # Its wide branch (head.py): "optional" (--wide decides), "always" (a model that is one) or
-    # "never" (a model with a head of its own).
-    wide: str = "optional"
-    # The scores its head can give (--output): sigmoid, and softmax over a language's outputs.
-    outputs: tuple = ("sigmoid", "softmax")
+    # Its wide branch (models.head): "optional" (--wide decides; models built on models.head),
+    # "always" (a model that is one) or "never" (a model with a head of its own).
+    wide: str = "never"
+    # The scores its head can give (--output): sigmoid; models built on models.head also give
+    # softmax over a language's outputs.
+    outputs: tuple = ("sigmoid",)
     # (train model, config, resources) -> None: optimizer and loss.
     compile: Callable[..., None] = compile_default
     # (targets of data.make_dataset, config, resources) -> what the loss takes as y.
@@ -86,6 +87,8 @@ class ModelSpec:
 
     def auto_value(self, field: str) -> str:
         """The value that `--<field>=auto` means for this model."""
+        if field == "wide" and self.wide != "optional":
+            return "true" if self.wide == "always" else "false"
         return {**AUTO, **self.auto}[field]
 
 

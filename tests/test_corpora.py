@@ -236,7 +236,9 @@ def test_a_connection_lost_during_the_download_names_the_remedy(tmp_path, monkey
 def test_a_command_without_network_exits_with_the_remedy_not_a_traceback(tmp_path):
     # Every download goes through a proxy nothing listens on: refused, as with no network.
     proxy = f"http://127.0.0.1:{_closed_port()}"
-    env = {**os.environ, "HTTPS_PROXY": proxy, "HTTP_PROXY": proxy, "NO_PROXY": ""}
+    env = dict(os.environ)
+    for name in ("https_proxy", "http_proxy", "all_proxy", "no_proxy"):  # either case counts
+        env[name] = env[name.upper()] = "" if name == "no_proxy" else proxy
     env.pop("MLCLF_MANUAL_DIR", None)
     # Without the check, TFDS retries for minutes: the timeout catches that.
     done = subprocess.run([sys.executable, "-m", "mlclf", "prepare", "--dataset=sib200",

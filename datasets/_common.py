@@ -7,9 +7,11 @@ for a `CorpusError` in the exception chain in case a TFDS version wraps them.
 import csv
 import io
 import re
+import urllib.parse
 
 from absl import logging
 from etils import epath
+import requests
 import tensorflow_datasets as tfds
 
 from mlclf_datasets.errors import CorpusError
@@ -17,6 +19,11 @@ from mlclf_datasets.errors import CorpusError
 SPLITS = ("train", "validation", "test")
 # Language codes become config names and folders under data_dir and the manual dir.
 LANG_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+
+# Seconds an upstream host has to answer before a build concludes there is no network. TFDS
+# itself retries a failed connection for minutes, so the hosts are asked first.
+CONNECT_TIMEOUT = 5
+_NETWORK_ERRORS = (requests.exceptions.ConnectionError, requests.exceptions.Timeout)
 
 # A quoted news article can exceed csv's 128 KiB default field limit.
 _MAX_FIELD_CHARS = 2**31 - 1
@@ -136,8 +143,34 @@ class CorpusBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=True):
         dir holds the corpus (see `pick_files`), else downloaded from `urls` ({role: url})."""
         root = self.manual_root(dl_manager)
         if root is None:
-            return dl_manager.download(urls)
+            return self.download(dl_manager, urls)
         return pick_files(language_dir(root, self.builder_config.name), candidates, optional)
+
+    def download(self, dl_manager, urls):
+        """`dl_manager.download(urls)`, where a network failure (no route, refused, DNS, timeout)
+        is a one-line CorpusError naming the remedy, found within seconds by `check_reachable`."""
+        try:
+            check_reachable(urls.values())
+            return dl_manager.download(urls)
+        except _NETWORK_ERRORS as e:
+            reason = (f"no answer within {CONNECT_TIMEOUT} s"
+                      if isinstance(e, requests.exceptions.Timeout) else "cannot connect")
+            url = e.request.url if e.request is not None else next(iter(urls.values()))
+            raise CorpusError(
+                f"{self.name} {self.builder_config.name}: cannot download {url} ({reason}); "
+                f"without network, give a local copy of the corpus: --manual_dir=FOLDER, or "
+                f"MLCLF_MANUAL_DIR=PARENT for PARENT/{self.name}/. FOLDER: "
+                + " ".join(self.MANUAL_DOWNLOAD_INSTRUCTIONS.split())) from None
+
+
+def check_reachable(urls):
+    """Asks each host of `urls` for one of them, once, with a short timeout; raises the
+    requests error when one cannot be reached."""
+    first_per_host = {}
+    for url in urls:
+        first_per_host.setdefault(urllib.parse.urlsplit(url).netloc, url)
+    for url in first_per_host.values():
+        requests.head(url, timeout=CONNECT_TIMEOUT, allow_redirects=False).close()
 
 
 def subdir_languages(root):

@@ -1,19 +1,24 @@
 """mlclf.corpora and mlclf.prepare on small fixtures: discovery, loading, reuse, and bad input
 (each error must be a CorpusError naming the file and line, or the value)."""
 import gzip
+import importlib
 import json
 import logging
 import os
 import pathlib
 import pickle
 import re
+import socket
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+import requests
+import tensorflow_datasets as tfds
 
 import mlclf_datasets
+from mlclf_datasets import _common
 from mlclf import corpora, prepare
 from mlclf.corpora import CorpusError
 
@@ -166,6 +171,84 @@ def test_corpus_errors_wrapped_by_tfds_reach_the_caller_unwrapped(tmp_path, monk
     with pytest.raises(CorpusError) as error:
         corpora.split_sizes("sib200", "eng_Latn", data_dir=tmp_path, manual_dir=SIB_DUMMY)
     assert error.value is original
+
+
+# --- no network ------------------------------------------------------------------------------
+
+def _closed_port():
+    """A local port nothing listens on: connecting to it is refused at once, with no network."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _offline_message(error):
+    message = str(error.value)
+    assert "\n" not in message
+    assert "--manual_dir=FOLDER" in message and "MLCLF_MANUAL_DIR=PARENT" in message
+    assert "languages/<lang_Script>/" in message  # the layout of the copy
+    return message
+
+
+def test_no_network_is_one_line_naming_the_remedy_before_tfds_retries(tmp_path, monkeypatch):
+    url = f"http://127.0.0.1:{_closed_port()}/{{lang}}/{{file}}"
+    monkeypatch.setattr(importlib.import_module(corpora.builder_class("sib200").__module__),
+                        "_URL", url)
+    tfds_downloads = []
+    monkeypatch.setattr(tfds.download.DownloadManager, "download",
+                        lambda self, urls: tfds_downloads.append(urls))
+    with pytest.raises(CorpusError) as error:
+        corpora.split_sizes("sib200", "eng_Latn", data_dir=tmp_path)
+    assert _offline_message(error).startswith(
+        f"sib200 eng_Latn: cannot download {url.format(lang='eng_Latn', file='train.tsv')} "
+        "(cannot connect)")
+    assert tfds_downloads == []  # TFDS's download, which retries for minutes, is never reached
+    assert not (tmp_path / "sib200" / "eng_Latn" / "1.0.0").exists()  # nothing to reuse
+
+
+def test_a_host_that_does_not_answer_is_given_seconds(tmp_path, monkeypatch):
+    asked = []
+
+    def head(url, timeout, **kwargs):
+        asked.append(timeout)
+        raise requests.exceptions.ConnectTimeout(f"{url}: timed out")
+
+    monkeypatch.setattr(requests, "head", head)
+    with pytest.raises(CorpusError) as error:
+        corpora.split_sizes("sib200", "eng_Latn", data_dir=tmp_path)
+    assert "(no answer within 5 s)" in _offline_message(error)
+    assert asked == [_common.CONNECT_TIMEOUT] and _common.CONNECT_TIMEOUT <= 10
+
+
+def test_a_connection_lost_during_the_download_names_the_remedy(tmp_path, monkeypatch):
+    monkeypatch.setattr(_common, "check_reachable", lambda urls: None)  # the hosts answer
+
+    def download(self, urls):
+        raise requests.exceptions.ConnectionError("Max retries exceeded")
+
+    monkeypatch.setattr(tfds.download.DownloadManager, "download", download)
+    with pytest.raises(CorpusError) as error:
+        corpora.split_sizes("brighter", "afr", data_dir=tmp_path)
+    assert str(error.value).startswith("brighter afr: cannot download https://")
+    assert "--manual_dir=FOLDER" in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_command_without_network_exits_with_the_remedy_not_a_traceback(tmp_path):
+    # Every download goes through a proxy nothing listens on: refused, as with no network.
+    proxy = f"http://127.0.0.1:{_closed_port()}"
+    env = dict(os.environ)
+    for name in ("https_proxy", "http_proxy", "all_proxy", "no_proxy"):  # either case counts
+        env[name] = env[name.upper()] = "" if name == "no_proxy" else proxy
+    env.pop("MLCLF_MANUAL_DIR", None)
+    # Without the check, TFDS retries for minutes: the timeout catches that.
+    done = subprocess.run([sys.executable, "-m", "mlclf", "prepare", "--dataset=sib200",
+                           "--langs=eng_Latn", f"--data_dir={tmp_path}"], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert "sib200 eng_Latn: cannot download https://" in last
+    assert "--manual_dir=FOLDER" in last and "MLCLF_MANUAL_DIR=PARENT" in last
 
 
 # --- unknown names ---------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 an empty text, Ge'ez script, a language without train (ind) and a download (afr)."""
 import tensorflow_datasets as tfds
 
+from mlclf_datasets import testing
 from mlclf_datasets.brighter import brighter_dataset_builder as brighter
 
 Builder = brighter.Builder
@@ -29,7 +30,7 @@ class BrighterWithoutTrainTest(tfds.testing.DatasetBuilderTestCase):
     BUILDER_CONFIG_NAMES_TO_TEST = ["ind"]
 
 
-class BrighterDownloadTest(tfds.testing.DatasetBuilderTestCase):
+class BrighterDownloadTest(testing.MockedDownload, tfds.testing.DatasetBuilderTestCase):
     DATASET_CLASS = Builder
     EXAMPLE_DIR = Builder.code_path.parent / "dummy_data" / "download"
     DL_DOWNLOAD_RESULT = {"train": "train.csv", "validation": "dev.csv", "test": "test.csv"}

@@ -2,6 +2,7 @@
 quoted multi-line bodies, an empty text, a language outside the upstream list) and a download."""
 import tensorflow_datasets as tfds
 
+from mlclf_datasets import testing
 from mlclf_datasets.masakhanews import masakhanews_dataset_builder as masakhanews
 
 Builder = masakhanews.Builder
@@ -28,7 +29,7 @@ class MasakhanewsManualTest(tfds.testing.DatasetBuilderTestCase):
         self.assertEqual(docs["train-1"]["lang"], b"eng")
 
 
-class MasakhanewsDownloadTest(tfds.testing.DatasetBuilderTestCase):
+class MasakhanewsDownloadTest(testing.MockedDownload, tfds.testing.DatasetBuilderTestCase):
     DATASET_CLASS = Builder
     EXAMPLE_DIR = Builder.code_path.parent / "dummy_data" / "download"
     DL_DOWNLOAD_RESULT = {"train": "train.tsv", "validation": "dev.tsv", "test": "test.tsv",

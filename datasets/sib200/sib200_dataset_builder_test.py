@@ -2,6 +2,7 @@
 (Arabic)."""
 import tensorflow_datasets as tfds
 
+from mlclf_datasets import testing
 from mlclf_datasets.sib200 import sib200_dataset_builder as sib200
 
 Builder = sib200.Builder
@@ -21,7 +22,7 @@ class Sib200ManualTest(tfds.testing.DatasetBuilderTestCase):
         self.assertEqual(list(docs["1095"]["labels"]), [b"health"])
 
 
-class Sib200DownloadTest(tfds.testing.DatasetBuilderTestCase):
+class Sib200DownloadTest(testing.MockedDownload, tfds.testing.DatasetBuilderTestCase):
     DATASET_CLASS = Builder
     EXAMPLE_DIR = Builder.code_path.parent / "dummy_data" / "download"
     DL_DOWNLOAD_RESULT = {"train": "train.tsv", "validation": "dev.tsv", "test": "test.tsv",

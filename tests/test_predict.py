@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import mlclf
-from mlclf import inference, metrics, task, text, training
+from mlclf import inference, task, text, training
 from mlclf.commands import predict as predict_command
 from mlclf.corpora import CorpusError
 
@@ -73,14 +73,14 @@ def test_python_api_gives_the_scores_of_the_export_served_without_mlclf(run):
         want = {serving["output_names"][j]: expected["scores"][i][j] for j in own}
         assert prediction["scores"] == pytest.approx(want, abs=1e-6)
         assert list(prediction["scores"]) == sorted(want, key=want.get, reverse=True)
-        # The labels are serving.json's rule applied to them.
-        decided = metrics.decide(np.asarray([list(want.values())]),
-                                 threshold=serving["threshold"],
-                                 at_least_one=serving["at_least_one"])[0]
+        # The labels are serving.json's rule applied to them (the tiny corpus is single-label:
+        # softmax scores, the best label).
+        assert serving["decision"] == "argmax"
+        decided = inference.decision(serving).rule(serving)(
+            np.asarray([list(want.values())]))[0]
         keep = dict(zip(want, decided))
         assert prediction["labels"] == [name for name in prediction["scores"] if keep[name]]
-    # The tiny corpus is single-label, so at_least_one gives every document a label.
-    assert serving["at_least_one"] and all(p["labels"] for p in predictions)
+    assert all(len(p["labels"]) == 1 for p in predictions)
 
 
 def test_attention_is_the_graphs_over_the_words_it_read(run):

@@ -190,7 +190,8 @@ def summary(stored_by_corpus) -> str:
              "Written by `python benchmarks/quality.py` (see its docstring); test splits, epoch "
              "chosen on validation. Metric: micro-F1 (= accuracy, single-label) for MasakhaNEWS "
              "and SIB-200, macro-F1 over labels for BRIGHTER, in %. Δ: difference to the peer "
-             "on that language. Time: wall seconds of the row's training (all languages).", ""]
+             "on that language. Time: wall seconds of the row's training (all languages), on a shared "
+             "2-core CPU (load 3-5 for the figures below).", ""]
     for corpus, stored in stored_by_corpus.items():
         rows, langs = stored["rows"], stored["langs"]
         seeds = [name for name in rows if name.startswith("recommended (seed")]

@@ -118,7 +118,7 @@ def test_nan_loss_stops_with_a_clear_message(tiny_corpus, tmp_path, monkeypatch)
     def nan_loss(y_true, y_pred):
         return keras.ops.mean(y_pred) * float("nan")
 
-    monkeypatch.setattr(losses, "masked_binary_crossentropy", nan_loss)
+    monkeypatch.setattr(losses, "for_activation", lambda activation: nan_loss)
     with pytest.raises(training.TrainingDiverged, match="learning_rate"):
         _train(_config(tiny_corpus, tmp_path, epochs=1), tmp_path / "run")
 
@@ -172,6 +172,7 @@ def test_hierarchical_models_train_with_xla_where_they_can(model, encoder, by_wo
                             by_word_type=by_word_type).train
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "doesn't support jit_compile" warning either
-        models.get(model).compile(built, SimpleNamespace(learning_rate=0.01), None)
+        models.get(model).compile(built, SimpleNamespace(learning_rate=0.01),
+                                  SimpleNamespace(activation="sigmoid"))
     assert built.jit_compile is xla
     assert isinstance(built.optimizer, optimizers.CompiledAdam)

@@ -91,8 +91,8 @@ def test_training_leaves_a_run_card(trained):
             "mhan_att on csv (en, fr)",
             "read with `--text_column=body`, `--label_column=topic`, `--lang_column=language`",
             "| en | 72 | 18 | 24 | health, sports, politics |",  # documents per split, labels
-            "`--hidden=8`", "a label is predicted when its score reaches 0.4; a document with "
-            "none gets its best label",
+            # single-label data: softmax scores, the best label
+            "`--hidden=8`", "each document gets its best-scoring label",
             f"| fr | {test['fr']['micro_f1']:.3f} |", f"mlclf predict --run_dir={run} --lang=en",
             f"mlclf.load({str(run)!r})"):
         assert expected in card, expected

@@ -122,7 +122,7 @@ def test_killed_at_a_step_the_rerun_draws_the_dropout_masks_of_an_uninterrupted_
         config, tmp_path):
     # The CNN applies dropout in training, whose seed generator's state is no weight. (The
     # sigmoid loss: NCE's sampler is a stateful op, which no checkpoint restores.)
-    cnn = dataclasses.replace(config, model="cnn", vocab="auto", label_space="auto",
+    cnn = dataclasses.replace(config, model="cnn", vocab="auto", label_space="auto", wide="auto",
                               loss="sigmoid", dropout=0.5, num_filters=4, max_words=16)
     reference_dir = str(tmp_path / "uninterrupted")
     reference_results = training.train(cnn, reference_dir, verbose=0,

@@ -5,7 +5,7 @@ without its deep part.
 """
 import keras
 
-from mlclf.models import head as head_lib
+from mlclf.models import han, head as head_lib
 from mlclf.models.registry import Models, ModelSpec
 
 
@@ -14,10 +14,7 @@ def build(config, resources, matrix=None) -> Models:
     run. `matrix` (word vectors) is unused: the model reads n-grams only."""
     del matrix
     head = head_lib.for_run(config, resources)
-    inputs = {"word_ids": keras.Input((config.max_sentences, config.max_words), dtype="int32",
-                                      name="word_ids"),
-              "lang_id": keras.Input((), dtype="int32", name="lang_id"),
-              **head_lib.wide_inputs()}
+    inputs = han.model_inputs(config.max_sentences, config.max_words, wide=True)
     scores, logits = head_lib.scores(None, inputs, head, with_logits=True)
     return Models(train=keras.Model(inputs, scores, name="linear"),
                   inspect=keras.Model(inputs, {"scores": scores, "document": logits},

@@ -165,3 +165,14 @@ def test_a_wide_run_trains_reads_back_and_serves_with_argmax(model, tiny_corpus,
     np.testing.assert_allclose(served["scores"].numpy()[0, scored.output_indices],
                                scored.scores[0], atol=1e-5)
     assert abs(scored.scores[0].sum() - 1) < 1e-5
+
+
+def test_a_wide_branch_or_softmax_is_refused_for_a_model_without_one():
+    with pytest.raises(ValueError, match="--wide=true: --model=cnn has no wide branch"):
+        task.ExperimentConfig(model="cnn", langs=("en",), wide="true")
+    with pytest.raises(ValueError, match="--output=softmax: --model=cnn gives sigmoid scores"):
+        task.ExperimentConfig(model="cnn", langs=("en",), output="softmax")
+    assert task.ExperimentConfig(model="cnn", langs=("en",)).reads_ngrams is False
+    assert task.ExperimentConfig(model="mhan_att", langs=("en",)).reads_ngrams is True
+    with pytest.raises(ValueError, match="--wide_buckets"):
+        task.ExperimentConfig(model="mhan_att", langs=("en",), wide_buckets=0)

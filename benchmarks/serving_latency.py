@@ -10,7 +10,9 @@ load; the load average is printed.
 Loads the SavedModel with `tf.saved_model.load` only (no mlclf), as TF Serving would, and times
 its `serving_default` signature end to end, raw strings in (normalisation, splitting, lookups
 and the model all inside the graph):
-  first       the first request after loading (what TF Serving's warm-up requests take away)
+  first       the first request after loading: after replaying the export's warm-up requests
+              (assets.extra/tf_serving_warmup_requests) as TF Serving does when it loads a
+              version, or cold when the export has none or with --nowarmup
   latency     p50 / p99 of one-document requests
   throughput  documents/s of `--batch_size`-document requests
 Documents are each language's test.tsv (headline, newline, body: as the corpus builder joins
@@ -36,7 +38,56 @@ flags.DEFINE_list("langs", ["eng", "swa"], "MasakhaNEWS language folders to read
 flags.DEFINE_integer("requests", 300, "One-document requests to time.")
 flags.DEFINE_integer("batch_size", 64, "Documents per request for the throughput figure.")
 flags.DEFINE_integer("batches", 20, "Batched requests to time.")
+flags.DEFINE_boolean("warmup", True, "Replay the export's TF Serving warm-up requests before "
+                     "the first request, as TF Serving does.")
 FLAGS = flags.FLAGS
+WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
+
+
+def proto_fields(message):
+    """{field number: [payload]} of a serialised protocol buffer's length-delimited fields."""
+    fields, i = {}, 0
+
+    def varint():
+        nonlocal i
+        value = shift = 0
+        while True:
+            byte = message[i]
+            i += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                return value
+    while i < len(message):
+        tag = varint()
+        if tag & 7 == 0:
+            varint()
+            continue
+        if tag & 7 != 2:
+            raise ValueError(f"unexpected wire type {tag & 7} in a warm-up request")
+        length = varint()
+        fields.setdefault(tag >> 3, []).append(message[i:i + length])
+        i += length
+    return fields
+
+
+def warmup_requests(export_dir):
+    """The inputs of each PredictionLog in the export's warm-up file (predict_log 6 -> request 1
+    -> inputs 2: map entries, key 1 and TensorProto 2), or [] when it has none."""
+    path = os.path.join(export_dir, WARMUP_FILE)
+    if not os.path.exists(path):
+        return []
+    requests = []
+    for record in tf.data.TFRecordDataset(path).as_numpy_iterator():
+        request = proto_fields(proto_fields(proto_fields(record)[6][0])[1][0])
+        inputs = {}
+        for entry in request.get(2, []):
+            entry = proto_fields(entry)
+            tensor = tf.make_tensor_proto([""])
+            tensor.ParseFromString(entry[2][0])
+            inputs[entry[1][0].decode()] = tf.constant(tf.make_ndarray(tensor))
+        requests.append(inputs)
+    return requests
 
 
 def main(argv):
@@ -55,9 +106,12 @@ def main(argv):
         serve(**request)["scores"].numpy()
         return time.perf_counter() - start
 
-    serves, first = {}, {}
+    serves, first, warmups = {}, {}, {}
     for name, path in exports.items():
         serves[name] = tf.saved_model.load(path).signatures["serving_default"]
+        warmups[name] = warmup_requests(path) if FLAGS.warmup else []
+        for request in warmups[name]:
+            serves[name](**request)
         first[name] = timed(serves[name], cycle(0, 1))
         for i in range(5):  # warm up: first calls initialise tables and kernels
             timed(serves[name], cycle(i, 1))
@@ -78,7 +132,10 @@ def main(argv):
     for name, path in exports.items():
         p50, p99 = np.percentile(latencies[name], [50, 99]) * 1000
         throughput = FLAGS.batches * FLAGS.batch_size / batch_seconds[name]
-        print(f"{name:8s} {path}\n  first request {first[name] * 1000:8.1f} ms   latency, 1 "
+        warm = (f"after {len(warmups[name])} warm-up requests" if warmups[name]
+                else "cold, no warm-up")
+        print(f"{name:8s} {path}\n  first request ({warm}) {first[name] * 1000:8.1f} ms   "
+              f"latency, 1 "
               f"document: p50 {p50:6.1f} ms  p99 {p99:6.1f} ms ({FLAGS.requests} requests)   "
               f"throughput, batch {FLAGS.batch_size}: {throughput:6.0f} docs/s "
               f"({FLAGS.batches} requests)")

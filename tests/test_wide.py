@@ -193,3 +193,34 @@ def test_a_wide_branch_or_softmax_is_refused_for_a_model_without_one():
     assert task.ExperimentConfig(model="mhan_att", langs=("en",)).reads_ngrams is True
     with pytest.raises(ValueError, match="--wide_buckets"):
         task.ExperimentConfig(model="mhan_att", langs=("en",), wide_buckets=0)
+
+
+def test_an_unseen_language_is_read_with_every_shared_label_by_evaluation_and_export(
+        tiny_corpus, tmp_path):
+    """mhan_both with a wide branch and softmax, trained on English alone: French, never seen,
+    gets a distribution over every output of the shared space, in evaluate.py's code path and
+    in the export, and shared words and n-grams carry over."""
+    config = task.ExperimentConfig(
+        model="mhan_both", dataset="jsonl", langs=("en",), manual_dir=tiny_corpus,
+        data_dir=str(tmp_path / "tfds"), label_space="shared", vocab="shared", wide="true",
+        wide_buckets=1 << 14, wide_copy_dropout=0.5, embed_dim=8, hidden=8, max_sentences=4,
+        max_words=8, batch_size=8, epochs=3, steps_per_epoch=6, learning_rate=0.05, seed=1)
+    run_dir = str(tmp_path / "run")
+    training.train(config, run_dir, verbose=0)
+    run = rundir.load(run_dir)
+    assert run.resources.activation == "softmax"
+    evaluated = evaluation.evaluate_split(run.config, run.resources, run.models.inspect, "test",
+                                          langs=["en", "fr"])
+    assert evaluated.unseen == ["fr"] and evaluated.annotated_table()["fr"]["unseen"]
+    french = evaluated.scored["fr"]
+    assert list(french.output_indices) == [0, 1, 2]          # every output of the shared space
+    np.testing.assert_allclose(french.scores.sum(1), 1.0, rtol=1e-5)
+    assert evaluated.table["fr"]["micro_f1"] > 0.5            # 3 labels: chance is 1/3
+
+    serve = tf.saved_model.load(os.path.join(run_dir, rundir.EXPORT_DIR, "1")).signatures[
+        "serving_default"]
+    texts = [text.decode() for text in evaluated.examples["fr"].map(
+        lambda example: example["text"]).take(4).as_numpy_iterator()]
+    for code in ("fr", "de"):                    # neither is a training language
+        served = serve(text=tf.constant(texts), lang=tf.constant([code] * len(texts)))
+        np.testing.assert_allclose(served["scores"].numpy(), french.scores[:4], atol=1e-5)

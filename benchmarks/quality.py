@@ -60,67 +60,89 @@ ABLATIONS = {"linear": dict(model="linear"),      # the wide branch alone: no de
              "no_language_copies": dict(wide_language_copies="false")}
 
 
+def read_setting(text: str, where: str) -> tuple:
+    """`--name=value` -> (name, value typed as the ExperimentConfig field); `where` names the
+    file and line, or the flag, in the error for an unknown setting."""
+    types = {field.name: type(field.default) for field in dataclasses.fields(task.ExperimentConfig)}
+    name, _, value = text.strip().removeprefix("--").partition("=")
+    if name not in types:
+        raise SystemExit(f"{where}: unknown setting --{name}")
+    kind = types[name]
+    return name, (value.lower() in ("true", "1") if kind is bool
+                  else tuple(value.split(",")) if kind is tuple
+                  else kind(value) if kind in (int, float) else value)
+
+
 def read_flagfile(path: str) -> dict:
     """`--name=value` lines -> ExperimentConfig keyword arguments, typed as its fields."""
-    types = {field.name: type(field.default) for field in dataclasses.fields(task.ExperimentConfig)}
     values = {}
     with open(path, encoding="utf-8") as f:
         for line_number, line in enumerate(f, 1):
             line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            name, _, value = line.removeprefix("--").partition("=")
-            if name not in types:
-                raise SystemExit(f"{path}:{line_number}: unknown setting --{name}")
-            kind = types[name]
-            values[name] = (value.lower() in ("true", "1") if kind is bool
-                            else tuple(value.split(",")) if kind is tuple
-                            else kind(value) if kind in (int, float) else value)
+            if line and not line.startswith("#"):
+                name, value = read_setting(line, f"{path}:{line_number}")
+                values[name] = value
     return values
 
 
-def _peer(corpus, lang, config):
-    """Test metric of the scikit-learn peer for one language, trained on its train split."""
+def peer_scores(corpus, train_langs, test_langs, config) -> dict:
+    """{lang: test metric} of the scikit-learn peer trained on the train splits of
+    `train_langs` pooled (one language: the per-language peer) and tested on each of
+    `test_langs`; nothing but their test splits is read of the languages tested."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
     from sklearn.multiclass import OneVsRestClassifier
     from sklearn.preprocessing import MultiLabelBinarizer
 
-    def documents(split):
-        prepared = corpora.prepared_language(corpus, lang, data_dir=config.data_dir,
-                                             manual_dir=config.manual_dir)
+    def documents(langs, split):
         texts, labels = [], []
-        for example in corpora.read_split(prepared, split).as_numpy_iterator():
-            texts.append(example["text"].decode("utf-8"))
-            labels.append([label.decode("utf-8") for label in example["labels"]])
+        for lang in langs:
+            prepared = corpora.prepared_language(corpus, lang, data_dir=config.data_dir,
+                                                 manual_dir=config.manual_dir)
+            for example in corpora.read_split(prepared, split).as_numpy_iterator():
+                texts.append(example["text"].decode("utf-8"))
+                labels.append([label.decode("utf-8") for label in example["labels"]])
         return texts, labels
 
-    (train_texts, train_labels), (test_texts, test_labels) = documents("train"), documents("test")
+    train_texts, train_labels = documents(train_langs, "train")
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
                                  min_df=2, max_features=300_000)
     features = vectorizer.fit_transform(train_texts)
+    scores = {}
     if METRIC.get(corpus) == "macro_f1":
         binarizer = MultiLabelBinarizer().fit(train_labels)
         classifier = OneVsRestClassifier(LogisticRegression(C=10, max_iter=2000,
                                                             class_weight="balanced"))
-        predicted = classifier.fit(features, binarizer.transform(train_labels)).predict(
-            vectorizer.transform(test_texts))
-        gold = binarizer.transform([[label for label in labels if label in binarizer.classes_]
-                                    for labels in test_labels])
-        return float(f1_score(gold, predicted, average="macro", zero_division=0))
+        classifier.fit(features, binarizer.transform(train_labels))
+        for lang in test_langs:
+            test_texts, test_labels = documents([lang], "test")
+            predicted = classifier.predict(vectorizer.transform(test_texts))
+            gold = binarizer.transform([[label for label in labels
+                                         if label in binarizer.classes_]
+                                        for labels in test_labels])
+            scores[lang] = float(f1_score(gold, predicted, average="macro", zero_division=0))
+        return scores
     classifier = LogisticRegression(C=10, max_iter=2000).fit(
         features, [labels[0] for labels in train_labels])
-    predicted = classifier.predict(vectorizer.transform(test_texts))
-    return float(np.mean([p in gold for p, gold in zip(predicted, test_labels)]))
+    for lang in test_langs:
+        test_texts, test_labels = documents([lang], "test")
+        predicted = classifier.predict(vectorizer.transform(test_texts))
+        scores[lang] = float(np.mean([p in gold for p, gold in zip(predicted, test_labels)]))
+    return scores
 
 
-def _train(corpus, name, langs, settings):
-    """Test metric per language of one mlclf run, and its wall time."""
+def run_dir(corpus, name) -> str:
+    """Where the row `name` of `corpus` trains (--runs/<corpus>/<name>)."""
+    return os.path.join(FLAGS.runs, corpus, name)
+
+
+def train_row(corpus, name, langs, settings):
+    """Test metric per language of one mlclf run (in `run_dir(corpus, name)`), and its wall
+    time."""
     config = task.ExperimentConfig(**settings, langs=tuple(langs))
     start = time.time()
-    results = training.train(config, os.path.join(FLAGS.runs, corpus, name), overwrite=True,
-                             verbose=2)
+    results = training.train(config, run_dir(corpus, name), overwrite=True, verbose=2)
     metric = METRIC.get(corpus, "micro_f1")
     return {lang: row[metric] for lang, row in results["test"].items()}, time.time() - start
 
@@ -147,35 +169,36 @@ def run_corpus(corpus, stored):
     for name in FLAGS.rows:
         if name == "peer":
             start = time.time()
-            record(name, {lang: _peer(corpus, lang, probe) for lang in langs},
+            record(name, {lang: peer_scores(corpus, [lang], [lang], probe)[lang]
+                          for lang in langs},
                    time.time() - start, "TF-IDF char_wb 2-5, LogisticRegression(C=10)")
         elif name == "recommended":
             for stale in [row for row in rows if row.startswith("recommended (seed")]:
                 del rows[stale]
             for seed in range(FLAGS.seeds):
-                scores, seconds = _train(corpus, f"recommended-{seed}", langs,
+                scores, seconds = train_row(corpus, f"recommended-{seed}", langs,
                                          {**recommended, "seed": seed})
                 record(f"recommended (seed {seed})", scores, seconds,
                        "flags/recommended.cfg" + (f" --epochs={FLAGS.epochs}" if epochs else ""))
         elif name == "han":  # the monolingual model: one run per language
             scores, seconds = {}, 0.0
             for lang in langs:
-                one, took = _train(corpus, f"han-{lang}", [lang],
+                one, took = train_row(corpus, f"han-{lang}", [lang],
                                    {**base, **PAPER, **epochs, "model": "han"})
                 scores.update(one)
                 seconds += took
             record(name, scores, seconds, "--model=han per language, paper settings")
         elif name in ("mhan_att", "mhan_both"):
-            scores, seconds = _train(corpus, name, langs, {**base, **PAPER, **epochs,
+            scores, seconds = train_row(corpus, name, langs, {**base, **PAPER, **epochs,
                                                            "model": name})
             record(name, scores, seconds, f"--model={name}, paper settings")
         elif name == "cnn":
             settings = {**base, **read_flagfile(os.path.join(ROOT, "flags", "cnn_cpu.cfg")),
                         **epochs}
-            scores, seconds = _train(corpus, name, langs, settings)
+            scores, seconds = train_row(corpus, name, langs, settings)
             record(name, scores, seconds, "flags/cnn_cpu.cfg")
         elif name in ABLATIONS:
-            scores, seconds = _train(corpus, name, langs, {**recommended, **ABLATIONS[name]})
+            scores, seconds = train_row(corpus, name, langs, {**recommended, **ABLATIONS[name]})
             record(name, scores, seconds, "recommended with " + " ".join(
                 f"--{key}={value}" for key, value in ABLATIONS[name].items()))
         else:

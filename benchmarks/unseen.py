@@ -154,6 +154,21 @@ def _command() -> str:
     return "python benchmarks/unseen.py " + " ".join(sys.argv[1:])
 
 
+def _lever() -> str:
+    """The --settings of a run, as its lever's name ("" for none)."""
+    return " ".join(f"--{item}" for item in FLAGS.settings)
+
+
+def _record_path(corpus, model, lang) -> str:
+    """Test measurements in --results, lever measurements (--split=validation) in
+    --results/levers, one file per setting."""
+    if FLAGS.split == "test":
+        return os.path.join(FLAGS.results, f"{corpus}-{model}-{lang}.json")
+    os.makedirs(os.path.join(FLAGS.results, "levers"), exist_ok=True)
+    tag = "-".join(item.replace("=", "_") for item in FLAGS.settings) or "default"
+    return os.path.join(FLAGS.results, "levers", f"{corpus}-{model}-{lang}-{tag}.json")
+
+
 def _mlclf_scores(corpus, model, name, train, tested, split) -> tuple:
     """{lang: metric} of `model` trained on `train` and scored on `tested`'s `split`, with
     each language's decision rule, and the training's wall seconds."""
@@ -190,9 +205,10 @@ def run_corpus(corpus: str) -> None:
                 scores, rules, seconds = _mlclf_scores(corpus, model, name, train, tested,
                                                        split)
             for lang in tested:
-                _store(os.path.join(FLAGS.results, f"{corpus}-{model}-{lang}.json"), {
+                _store(_record_path(corpus, model, lang), {
                     "corpus": corpus, "model": model, "held_out": lang, "split": split,
-                    "score": scores[lang], "decision": rules[lang], "train_langs": train,
+                    "lever": _lever(), "score": scores[lang], "decision": rules[lang],
+                    "train_langs": train,
                     "seconds": round(seconds, 1), "load_average": _load(),
                     "settings": describe(model), "command": _command()})
                 print(f"{corpus} {model} without {lang}: {100 * scores[lang]:.1f} "
@@ -221,15 +237,46 @@ def read_results(results_dir: str) -> dict:
     """{corpus: {"held_out": {model: {lang: record}}, "supervised": {model: record}}} of every
     stored test-split measurement."""
     stored = {}
-    for path in sorted(glob.glob(os.path.join(results_dir, "*.json"))):
+    for path in sorted(glob.glob(os.path.join(results_dir, "*.json"))
+                       + glob.glob(os.path.join(results_dir, "levers", "*.json"))):
         with open(path, encoding="utf-8") as f:
             record = json.load(f)
-        corpus = stored.setdefault(record["corpus"], {"held_out": {}, "supervised": {}})
+        corpus = stored.setdefault(record["corpus"], {"held_out": {}, "supervised": {},
+                                                      "levers": {}})
         if "held_out" not in record:
             corpus["supervised"][record["model"]] = record
         elif record["split"] == "test":
             corpus["held_out"].setdefault(record["model"], {})[record["held_out"]] = record
+        else:
+            column = f"{record['model']} {record['lever'] or '(no lever)'}"
+            corpus["levers"].setdefault(column, {})[record["held_out"]] = record
     return stored
+
+
+def lever_summary(levers: dict) -> list:
+    """Lines of the lever table: per held-out training language (validation split), each
+    model and setting measured."""
+    langs = sorted({lang for column in levers.values() for lang in column})
+    lines = ["### Levers: held-out training languages, validation split", "",
+             "| held-out language | " + " | ".join(levers) + " |",
+             "|---" * (len(levers) + 1) + "|"]
+    for lang in langs:
+        lines.append(f"| {lang} | " + " | ".join(
+            f"{100 * column[lang]['score']:.1f}" if lang in column else ""
+            for column in levers.values()) + " |")
+    complete = [lang for lang in langs if all(lang in column for column in levers.values())]
+    lines.append("| **mean** | " + " | ".join(
+        f"**{100 * np.mean([column[lang]['score'] for lang in complete]):.1f}**"
+        for column in levers.values()) + " |")
+    records = [record for column in levers.values() for record in column.values()]
+    train = records[0]["train_langs"]
+    lines += ["", f"Trained on {len(train)} languages ({' '.join(train)}); each column one run "
+              f"of {', '.join(sorted({record['settings'] for record in records}))}; "
+              + ", ".join(f"{name}: {next(iter(column.values()))['seconds']:.0f} s (load "
+                          f"{next(iter(column.values()))['load_average'][0]:.1f})"
+                          for name, column in levers.items()) + ".", "", "```"]
+    lines += sorted({record["command"] for record in records}) + ["```", ""]
+    return lines
 
 
 def summary(stored: dict) -> str:
@@ -247,6 +294,9 @@ def summary(stored: dict) -> str:
     for corpus in sorted(stored, key=lambda name: ["sib200", "masakhanews",
                                                    "brighter"].index(name)):
         held = stored[corpus]["held_out"]
+        if not held:                                # levers measured, no test split yet
+            lines += [f"## {corpus}", ""] + lever_summary(stored[corpus]["levers"])
+            continue
         supervised = stored[corpus]["supervised"]
         peer = held.get("peer", {})
         models = [model for model in MODELS if model in held]
@@ -328,6 +378,8 @@ def summary(stored: dict) -> str:
                            for record in column.values()}
                           | {record["command"] for record in supervised.values()})
         lines += ["", "```"] + commands + ["```", ""]
+        if stored[corpus]["levers"]:
+            lines += lever_summary(stored[corpus]["levers"])
     return "\n".join(lines) + "\n"
 
 

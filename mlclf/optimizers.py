@@ -5,12 +5,20 @@ its two moments and the gradient; as plain TF ops each pass is its own kernel wi
 temporaries. Compiled as one XLA function they fuse into a few loops, which is faster for
 the MHAN's and the CNN's embeddings alike (benchmarks/results/train_throughput.md and
 cnn_throughput.md hold the figures).
+
+Row-sparse variables (`row_sparse_variables`: the wide branch's n-gram kernels, a million rows
+of which a batch reads a few percent) are updated lazily: only the rows of the batch's gradient
+move, and only their moments decay. That is Adam's arithmetic on those rows, but not dense
+Adam's result: dense Adam also decays every other row's moments and keeps moving a row by its
+momentum after its gradient is gone (TensorFlow Addons' LazyAdam makes the same choice). The
+cost of a step is then that of the batch's rows, not of the whole kernel.
 """
 import keras
 import tensorflow as tf
 
 
-def apply_compiled(apply, optimizer, gradients, variables, sparse_rows_vary=False):
+def apply_compiled(apply, optimizer, gradients, variables, sparse_rows_vary=False,
+                   keep_rows=None):
     """Runs `apply(gradients, variables)` (an optimizer's update) as one XLA-compiled function
     while a training step is being traced.
 
@@ -22,12 +30,15 @@ def apply_compiled(apply, optimizer, gradients, variables, sparse_rows_vary=Fals
     padding rows point past the variable, and XLA's scatter skips them) and made dense inside
     the compiled function, where the scatter feeds the fused update directly instead of a
     dense gradient being built with plain ops, then read. Leave it off where the count is
-    fixed by the batch shape (an embedding read at every position).
+    fixed by the batch shape (an embedding read at every position). `keep_rows`: a flag per
+    variable; the sparse gradients of those flagged (row-sparse variables) are padded too, but
+    reach `apply` as rows.
     """
     if tf.executing_eagerly() or tf.distribute.has_strategy():
         return apply(gradients, variables)
     if not optimizer.built:  # no variables can be created in the compiled function
         optimizer.build(variables)
+    keep_rows = keep_rows or [False] * len(variables)
     if sparse_rows_vary:
         gradients = [_padded_to_power_of_two(gradient, variable.shape[0])
                      if isinstance(gradient, tf.IndexedSlices) else gradient
@@ -37,8 +48,8 @@ def apply_compiled(apply, optimizer, gradients, variables, sparse_rows_vary=Fals
         if sparse_rows_vary:  # repeated rows summed, as in the true gradient
             gradients = [tf.scatter_nd(gradient.indices[:, None], gradient.values,
                                        tf.shape(variable, out_type=gradient.indices.dtype))
-                         if isinstance(gradient, tf.IndexedSlices) else gradient
-                         for gradient, variable in zip(gradients, variables)]
+                         if isinstance(gradient, tf.IndexedSlices) and not kept else gradient
+                         for gradient, variable, kept in zip(gradients, variables, keep_rows)]
         apply(gradients, variables)
 
     # A new function per trace of the step: nothing extra is tracked or saved.
@@ -61,16 +72,73 @@ def _padded_to_power_of_two(gradient, num_rows):
         gradient.dense_shape)
 
 
+def row_sparse_variables(model) -> list:
+    """The variables of `model`'s layers that say they are read a few rows at a time
+    (`layer.row_sparse_weights`, e.g. models.wide.NgramLinear's kernels)."""
+    return [variable for layer in model._flatten_layers()
+            for variable in getattr(layer, "row_sparse_weights", ())]
+
+
+def _summed_rows(gradient: tf.IndexedSlices) -> tf.IndexedSlices:
+    """The same gradient with each row once (repeated rows summed), as a lazy update needs."""
+    rows, position = tf.unique(gradient.indices)
+    return tf.IndexedSlices(tf.math.unsorted_segment_sum(gradient.values, position,
+                                                         tf.shape(rows)[0]),
+                            rows, gradient.dense_shape)
+
+
 @keras.saving.register_keras_serializable(package="mlclf")
 class CompiledAdam(keras.optimizers.Adam):
     """keras.optimizers.Adam whose `apply` runs XLA-compiled (apply_compiled), for sparse
     gradients whose row count varies (the hierarchical models' embedding gradients have one
-    row per distinct word of the batch)."""
+    row per distinct word of the batch); the `row_sparse` variables are updated lazily, only
+    at the rows of their gradient (the module docstring says how that differs from Adam).
+    Lazily on one replica only: across replicas, gradient rows are gathered from each, and
+    the update is dense Adam's."""
+
+    def __init__(self, *args, row_sparse=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        if row_sparse and self.amsgrad:
+            raise ValueError("row-sparse (lazy) updates are not implemented with amsgrad")
+        # Their keys, not the variables: the optimizer's checkpoint must not hold them twice.
+        self._row_sparse = frozenset(self._var_key(variable) for variable in row_sparse)
+
+    def _is_row_sparse(self, variable) -> bool:
+        return self._var_key(variable) in self._row_sparse
 
     def apply(self, grads, trainable_variables=None):
         if trainable_variables is None and not self.built:
             return super().apply(grads)  # Keras' error: build first, or pass the variables
-        variables = (self._trainable_variables if trainable_variables is None
-                     else trainable_variables)
-        return apply_compiled(super().apply, self, list(grads), list(variables),
-                              sparse_rows_vary=True)
+        variables = list(self._trainable_variables if trainable_variables is None
+                         else trainable_variables)
+        lazy = [isinstance(gradient, tf.IndexedSlices) and self._is_row_sparse(variable)
+                for gradient, variable in zip(grads, variables)]
+        one_replica = tf.distribute.get_strategy().num_replicas_in_sync == 1
+        grads = [(_summed_rows(gradient) if one_replica else tf.convert_to_tensor(gradient))
+                 if row_sparse else gradient for gradient, row_sparse in zip(grads, lazy)]
+        return apply_compiled(super().apply, self, grads, variables, sparse_rows_vary=True,
+                              keep_rows=[row_sparse and one_replica for row_sparse in lazy])
+
+    def update_step(self, gradient, variable, learning_rate):
+        """Adam's update; at the gradient's rows only for a row-sparse variable (whose
+        gradient rows are each once: `apply` sums repeated ones)."""
+        if not (isinstance(gradient, tf.IndexedSlices) and self._is_row_sparse(variable)):
+            return super().update_step(gradient, variable, learning_rate)
+        dtype = variable.dtype
+        step = tf.cast(self.iterations + 1, dtype)
+        alpha = (tf.cast(learning_rate, dtype) * tf.sqrt(1 - tf.pow(tf.cast(self.beta_2, dtype),
+                                                                    step))
+                 / (1 - tf.pow(tf.cast(self.beta_1, dtype), step)))
+        index = self._get_variable_index(variable)
+        momentum, velocity = self._momentums[index].value, self._velocities[index].value
+        rows, values = gradient.indices, tf.cast(gradient.values, dtype)
+        # In the compiled update, padding rows point past the variable: their reads are
+        # clamped and their writes dropped (XLA's gather and scatter semantics).
+        m = tf.gather(momentum, rows)
+        m = m + (values - m) * (1 - self.beta_1)
+        v = tf.gather(velocity, rows)
+        v = v + (tf.square(values) - v) * (1 - self.beta_2)
+        momentum.scatter_update(tf.IndexedSlices(m, rows))
+        velocity.scatter_update(tf.IndexedSlices(v, rows))
+        target = variable.value if isinstance(variable, keras.Variable) else variable
+        target.scatter_sub(tf.IndexedSlices(m * alpha / (tf.sqrt(v) + self.epsilon), rows))

@@ -75,3 +75,77 @@ def test_sparse_rows_are_padded_to_the_next_power_of_two_past_the_variable():
         np.testing.assert_array_equal(result.indices[count:], 9)
         np.testing.assert_array_equal(result.values[count:], 0)
         np.testing.assert_array_equal(result.indices[:count], np.arange(count))
+
+
+def _lazy_adam_reference(initial, steps, learning_rate=0.1, beta_1=0.9, beta_2=0.999,
+                         epsilon=1e-7):
+    """Lazy Adam in numpy: at step t, the rows of the gradient (repeated rows summed) take
+    Adam's update with their own moments; every other row and its moments stay."""
+    variable = initial.astype(np.float64)
+    m, v = np.zeros_like(variable), np.zeros_like(variable)
+    for t, (rows, values) in enumerate(steps, 1):
+        gradient = np.zeros_like(variable)
+        np.add.at(gradient, rows, values)
+        touched = np.unique(rows)
+        alpha = learning_rate * np.sqrt(1 - beta_2 ** t) / (1 - beta_1 ** t)
+        m[touched] += (gradient[touched] - m[touched]) * (1 - beta_1)
+        v[touched] += (gradient[touched] ** 2 - v[touched]) * (1 - beta_2)
+        variable[touched] -= alpha * m[touched] / (np.sqrt(v[touched]) + epsilon)
+    return variable, m, v
+
+
+def _row_sparse_run(steps, compiled=True):
+    variables = _variables()
+    optimizer = CompiledAdam(0.1, row_sparse=[variables[0]])
+
+    def step(rows, values, dense):
+        optimizer.apply([tf.IndexedSlices(values, rows, tf.constant([50, 4])), dense],
+                        variables)
+
+    if compiled:
+        step = tf.function(step)
+    for index, (rows, values) in enumerate(steps):
+        step(tf.constant(rows, tf.int32), tf.constant(values, tf.float32),
+             _gradients(index)[1])
+    momentum = optimizer._momentums[optimizer._get_variable_index(variables[0])]
+    velocity = optimizer._velocities[optimizer._get_variable_index(variables[0])]
+    return variables, momentum.numpy(), velocity.numpy()
+
+
+def _sparse_steps(rows_by_step):
+    rng = np.random.default_rng(1)
+    return [(np.asarray(rows), rng.normal(size=(len(rows), 4)).astype("float32"))
+            for rows in rows_by_step]
+
+
+def test_row_sparse_adam_updates_only_the_rows_of_the_gradient():
+    """Rows 3 (once), 7 (repeated: summed), 49 (the last row, beside the padding rows that
+    point past the variable): Adam's update at those rows, nothing anywhere else, not even
+    a decay of the moments; the same eagerly and compiled (3, 4, 5 rows: padded to 4, 4, 8)."""
+    steps = _sparse_steps([[3, 7, 7], [49, 7, 0, 12], [12, 3, 3, 49, 20]])
+    initial = _variables()[0].numpy()
+    expected, expected_m, expected_v = _lazy_adam_reference(initial, steps)
+    for compiled in (True, False):
+        variables, m, v = _row_sparse_run(steps, compiled)
+        np.testing.assert_allclose(variables[0].numpy(), expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(m, expected_m, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(v, expected_v, rtol=1e-5, atol=1e-7)
+        untouched = np.setdiff1d(np.arange(50), [0, 3, 7, 12, 20, 49])
+        np.testing.assert_array_equal(variables[0].numpy()[untouched], initial[untouched])
+        # Row 7's gradient is gone at step 3: dense Adam would move it on, lazy Adam does not.
+        assert not np.allclose(variables[0].numpy()[7], initial[7])
+    # The dense variable beside it gets keras' Adam as before.
+    plain = _train(keras.optimizers.Adam(0.1), _variables(), dense=True)[1]
+    np.testing.assert_allclose(variables[1].numpy(), plain, rtol=1e-6)
+
+
+def test_row_sparse_adam_is_adam_when_every_row_has_a_gradient():
+    steps = _sparse_steps([np.arange(50), np.arange(50)[::-1], np.arange(50)])
+    variables, _, _ = _row_sparse_run(steps)
+    reference = _variables()[0]
+    optimizer = keras.optimizers.Adam(0.1)
+    for rows, values in steps:
+        dense = np.zeros((50, 4), np.float32)
+        dense[rows] = values
+        optimizer.apply([tf.constant(dense)], [reference])
+    np.testing.assert_allclose(variables[0].numpy(), reference.numpy(), rtol=1e-5, atol=1e-6)

@@ -2,6 +2,9 @@
 and its loss, and the `linear` model trained, read back and served."""
 import json
 import os
+from types import SimpleNamespace
+
+import keras
 
 import numpy as np
 import pytest
@@ -10,6 +13,7 @@ from sklearn.feature_extraction.text import TfidfTransformer
 
 from mlclf import evaluation, losses, ngrams, rundir, task, training
 from mlclf.models import head as head_lib
+from mlclf.models import registry
 from mlclf.models import wide as wide_lib
 
 
@@ -149,6 +153,35 @@ def test_categorical_loss_is_minus_log_probability_of_the_label():
     loss = losses.masked_categorical_crossentropy(y_true, y_pred).numpy()
     np.testing.assert_allclose(loss, [-np.log(0.25), -np.log(0.5), 0.0], rtol=1e-6)
     assert losses.for_activation("softmax") is losses.masked_categorical_crossentropy
+
+
+def test_a_training_step_moves_only_the_kernel_rows_of_the_batchs_ngrams():
+    """compile_default's Adam updates the wide kernels lazily (optimizers.CompiledAdam's
+    row-sparse variables): a step moves the rows of the batch's n-grams and no other row,
+    not even those that moved at the step before."""
+    inputs = {**head_lib.wide_inputs(), "lang_id": keras.Input((), dtype="int32", name="lang_id")}
+    wide = wide_lib.NgramLinear(3, buckets=64, num_languages=2, name="wide")
+    scores = head_lib.OutputScores("softmax", np.ones((3, 3), np.float32))(
+        wide(inputs["ngram_ids"], inputs["ngram_counts"], inputs["lang_id"]), inputs["lang_id"])
+    model = keras.Model(inputs, scores)
+    registry.compile_default(model, SimpleNamespace(learning_rate=0.1),
+                             SimpleNamespace(activation="softmax"))
+    assert model.optimizer._is_row_sparse(wide.kernel)
+    assert model.optimizer._is_row_sparse(wide.language_kernel)
+
+    def batch(ids, lang):
+        ids = np.array([ids], np.int32)
+        return ({"ngram_ids": ids, "ngram_counts": np.ones(ids.shape, np.float32),
+                 "lang_id": np.array([lang], np.int32)}, np.array([[1.0, 0.0, 0.0]], np.float32))
+
+    model.train_on_batch(*batch([3, 5, 9], 0))
+    before = wide.kernel.numpy(), wide.language_kernel.numpy()
+    model.train_on_batch(*batch([5, 17], 1))
+    for kernel, old, ids in [(wide.kernel, before[0], [5, 17]),
+                             (wide.language_kernel, before[1], wide_lib.language_copy_ids(
+                                 tf.constant([[5, 17]]), tf.constant([1]), 64).numpy()[0])]:
+        moved = np.flatnonzero(np.any(kernel.numpy() != old, axis=1))
+        np.testing.assert_array_equal(moved, np.sort(ids))
 
 
 @pytest.mark.parametrize("model", ["linear", "mhan_att"])

@@ -35,10 +35,12 @@ def compile_default(model, config, resources) -> None:
     data-dependent shapes such as han's word-type level or the wide branch's n-gram bag, nor
     with GRU encoders, whose cuDNN kernels do not compile; not with op determinism enabled) and
     falls back to plain graphs otherwise, a fallback expected here, so not worth a warning.
-    Either way Adam's update runs XLA-compiled (optimizers.CompiledAdam). XLA stays off under
-    a multi-replica strategy, as with Keras' own jit_compile="auto".
+    Either way Adam's update runs XLA-compiled (optimizers.CompiledAdam), lazily for the
+    layers' row-sparse weights (the wide branch's kernels). XLA stays off under a
+    multi-replica strategy, as with Keras' own jit_compile="auto".
     """
-    optimizer = optimizers.CompiledAdam(learning_rate=config.learning_rate)
+    optimizer = optimizers.CompiledAdam(learning_rate=config.learning_rate,
+                                        row_sparse=optimizers.row_sparse_variables(model))
     single_replica = tf.distribute.get_strategy().num_replicas_in_sync == 1
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Model doesn't support `jit_compile=True`")

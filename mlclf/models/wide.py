@@ -78,6 +78,12 @@ class NgramLinear(keras.layers.Layer):
             self.language_idf = self.add_weight(name="language_idf", shape=(rows,),
                                                 initializer="ones", trainable=False)
 
+    @property
+    def row_sparse_weights(self) -> list:
+        """The kernels: a batch reads a few of their rows, which Adam updates alone
+        (optimizers.CompiledAdam's row-sparse variables)."""
+        return [self.kernel] + ([self.language_kernel] if self.num_languages else [])
+
     def set_idf(self, frequencies) -> None:
         """From the training split's `document_frequencies` (the task computes them)."""
         self.idf.assign(idf_weights(frequencies["shared"], frequencies["documents"]))

@@ -29,6 +29,7 @@ _KEY_SEPARATOR = "\x1f"
 # The pipeline's functions are straight-line TF ops: autograph has nothing to convert, and its
 # conversion cache mixes up look-alike lambdas (warnings, and once a wrong function in a test).
 _no_autograph = tf.autograph.experimental.do_not_convert
+NGRAM_FEATURES = ("ngram_ids", "ngram_counts")  # the wide branch's input (ngrams.ngram_bag)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,26 +113,73 @@ def cache_tokens(examples: tf.data.Dataset, hierarchical: bool, path: str,
                  what: str = "tokenising") -> tf.data.Dataset:
     """`tokenize_examples`, saved at `path` the first time and loaded from there afterwards.
 
-    `path` must name the split and the tokeniser (`text.fingerprint()`); the caller picks it. The
-    save goes to a temporary folder that is renamed into place when complete (and removed if the
-    save fails), so an interrupted or concurrent build never leaves a partial cache. Building
-    reports its progress on stderr, as `what`. Where `path` cannot be written (a read-only data
-    folder), the tokens are computed on the fly, with a warning.
+    `path` must name the split and the tokeniser (`text.fingerprint()`); the caller picks it.
+    Building reports its progress on stderr, as `what`. Where `path` cannot be written (a
+    read-only data folder), the tokens are computed on the fly, with a warning.
     """
+    return _saved_once(lambda progress: tokenize_examples(examples, hierarchical,
+                                                          progress=progress),
+                       examples, path, what)
+
+
+def ngram_bags(examples: tf.data.Dataset, spec: ngrams_lib.NgramSpec, batch_size: int = 64,
+               progress: "progress_lib.Progress | None" = None) -> tf.data.Dataset:
+    """The n-gram bag of each example's `words` (`ngrams.ngram_bag`), in order:
+    {`ngram_ids` int32 [F], `ngram_counts` float32 [F]}."""
+    @_no_autograph
+    def bag(words):
+        ids, counts = ngrams_lib.ngram_bag(words, spec)
+        return {"ngram_ids": tf.cast(ids, tf.int32), "ngram_counts": counts}
+
+    batches = examples.map(_no_autograph(lambda ex: ex["words"])).ragged_batch(batch_size).map(
+        bag, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if progress is not None:
+        batches = batches.map(_no_autograph(progress.counted))
+    # Unbatched, a bag is a ragged spec of rank 0; through a function, a plain [F] tensor.
+    return batches.unbatch().map(_no_autograph(lambda bag: dict(bag)))
+
+
+def cache_ngram_bags(examples: tf.data.Dataset, spec: ngrams_lib.NgramSpec, path: str,
+                     what: str = "hashing n-grams") -> tf.data.Dataset:
+    """The examples (with `words`) with their n-gram bags (`ngram_bags`), the bags saved at
+    `path` the first time and read back from there afterwards (`path` names the split, the
+    tokeniser and `ngrams.fingerprint(spec)`: the caller picks it), so that neither the idf,
+    nor training, nor each epoch's validation computes them again."""
+    bags = _saved_once(lambda progress: ngram_bags(examples, spec, progress=progress),
+                       examples, path, what)
+    return tf.data.Dataset.zip(examples, bags).map(
+        _no_autograph(lambda example, bag: {**example, **bag}))
+
+
+def with_ngram_bags(examples: tf.data.Dataset, spec: "InputSpec") -> tf.data.Dataset:
+    """The examples as they are if they carry their n-gram bags (`cache_ngram_bags`), else
+    with bags computed from their words (tokenised first if need be)."""
+    if "ngram_ids" in examples.element_spec:
+        return examples
+    examples = with_words(examples, spec.hierarchical)
+    return tf.data.Dataset.zip(examples, ngram_bags(examples, spec.ngrams)).map(
+        _no_autograph(lambda example, bag: {**example, **bag}))
+
+
+def _saved_once(compute, examples: tf.data.Dataset, path: str, what: str) -> tf.data.Dataset:
+    """`compute(progress)` (a dataset made from `examples`), saved at `path` the first time and
+    loaded from there afterwards. The save goes to a temporary folder that is renamed into
+    place when complete (and removed if the save fails), so an interrupted or concurrent build
+    never leaves a partial cache. Where `path` cannot be written, it is computed on the fly,
+    with a warning."""
     if not os.path.isdir(path):
         parent = os.path.dirname(path)
         try:
             os.makedirs(parent, exist_ok=True)
-            staging = tempfile.mkdtemp(prefix=".tokens-", dir=parent)
+            staging = tempfile.mkdtemp(prefix=".cache-", dir=parent)
         except OSError as error:
-            logging.warning("cannot cache tokens at %s (%s); tokenising on the fly", path, error)
-            return tokenize_examples(examples, hierarchical)
+            logging.warning("cannot save at %s (%s): %s on the fly", path, error, what)
+            return compute(None)
         total = int(examples.cardinality())
         progress = progress_lib.Progress(what, total if total >= 0 else None)
-        tokenized = tokenize_examples(examples, hierarchical, progress=progress)
         try:
             # One shard keeps the documents in their original order.
-            tokenized.save(staging, shard_func=lambda _: tf.constant(0, tf.int64))
+            compute(progress).save(staging, shard_func=lambda *_: tf.constant(0, tf.int64))
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -211,24 +259,27 @@ def subsample(dataset: tf.data.Dataset, fraction: float, seed: int) -> tf.data.D
 def _encode_language(dataset, vocabulary, spec, targets, languages, batch_size):
     """Encodes one language's examples in large batches, tokenising them first if need be."""
     training_index = language_table(languages)
-    dataset = with_words(dataset, spec.hierarchical)
+    fields = ("words", "lang", "labels")
+    if spec.ngrams:  # the bags the examples carry (cache_ngram_bags), or computed here
+        dataset, fields = with_ngram_bags(dataset, spec), fields + NGRAM_FEATURES
+    else:
+        dataset = with_words(dataset, spec.hierarchical)
+    words_only = dataclasses.replace(spec, ngrams=None)
 
     @_no_autograph
     def encode(batch):
-        features = encode_words(batch["words"], batch["lang"], vocabulary, spec)
+        features = encode_words(batch["words"], batch["lang"], vocabulary, words_only)
+        features.update({name: batch[name] for name in NGRAM_FEATURES if name in batch})
         features["lang_id"] = training_index.lookup(batch["lang"])
         return features, targets(batch["lang"], batch["labels"])
 
-    return (dataset.map(_no_autograph(lambda ex: {k: ex[k] for k in ("words", "lang", "labels")}))
+    return (dataset.map(_no_autograph(lambda ex: {k: ex[k] for k in fields}))
             .ragged_batch(batch_size)
             .map(encode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
             .unbatch()
             # An unbatched n-gram bag is a ragged spec of rank 0, which padded_batch refuses;
             # through a function it comes out a plain [F] tensor.
             .map(_no_autograph(lambda features, targets: (features, targets))))
-
-
-NGRAM_FEATURES = ("ngram_ids", "ngram_counts")
 
 
 def _padded_concat(*parts):

@@ -15,6 +15,7 @@ words of a document enter it.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 
 import tensorflow as tf
 
@@ -42,6 +43,14 @@ class NgramSpec:
     char_orders: tuple = (2, 3, 4, 5)
     word_orders: tuple = (1, 2)
     max_words: int = 5000
+
+
+def fingerprint(spec: NgramSpec) -> str:
+    """Names the bags of `spec` as this module's code makes them, so that bags saved by one
+    version or setting (data.cache_ngram_bags) are never read back by another."""
+    with open(__file__, "rb") as source:
+        digest = hashlib.sha256(source.read() + repr(spec).encode())
+    return digest.hexdigest()[:12]
 
 
 def _first_words(words: tf.RaggedTensor, max_words: int) -> tf.RaggedTensor:

@@ -54,7 +54,11 @@ class Progress:
         print(line, file=self.stream, flush=True)
 
     def counted(self, batch: dict) -> dict:
-        """A tf.data map function: reports the batch's documents (`text`'s length) as done."""
-        report = tf.py_function(self._advanced, [tf.shape(batch["text"])[0]], tf.int32)
+        """A tf.data map function: reports the batch's documents (the rows of its first
+        feature) as done."""
+        first = next(iter(batch.values()))
+        rows = (first.nrows(out_type=tf.int32) if isinstance(first, tf.RaggedTensor)
+                else tf.shape(first)[0])
+        report = tf.py_function(self._advanced, [rows], tf.int32)
         with tf.control_dependencies([report]):
             return tf.nest.map_structure(tf.identity, batch)

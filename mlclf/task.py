@@ -319,16 +319,31 @@ def tokenized_split(prepared, split: str, hierarchical: bool) -> tf.data.Dataset
         what=f"tokenising {prepared.name}/{prepared.builder_config.name} {split} ({mode})")
 
 
+def bagged_split(prepared, split: str, spec: data.InputSpec) -> tf.data.Dataset:
+    """`tokenized_split` with each example's n-gram bag (the wide branch's input), from the
+    cache of bags beside the token cache (named as it is, and by `ngrams.fingerprint`),
+    computed and saved there on first use, with progress on stderr."""
+    mode = "hierarchical" if spec.hierarchical else "flat"
+    return data.cache_ngram_bags(
+        tokenized_split(prepared, split, spec.hierarchical), spec.ngrams,
+        os.path.join(os.fspath(prepared.data_path), "mlclf_ngrams",
+                     f"{split}-{mode}-{text.fingerprint()}-{ngrams_lib.fingerprint(spec.ngrams)}"),
+        what=f"hashing n-grams of {prepared.name}/{prepared.builder_config.name} {split}")
+
+
 def load_examples(config: ExperimentConfig, langs, split: str) -> dict:
-    """{lang: examples of the split, with their `words`} (`tokenized_split`)."""
+    """{lang: examples of the split, with their `words` (`tokenized_split`), and their n-gram
+    bags when the model has a wide branch (`bagged_split`)}."""
     data_dir = os.path.expanduser(config.data_dir)
+    spec = input_spec(config)
     examples = {}
     for lang in langs:
         # One builder for both: for a jsonl corpus, finding it hashes the user's files.
         prepared = corpora.prepared_language(config.dataset, lang, data_dir=data_dir,
                                              manual_dir=config.manual_dir,
                                              options=corpus_options(config.dataset, config))
-        examples[lang] = tokenized_split(prepared, split, config.hierarchical)
+        examples[lang] = (bagged_split(prepared, split, spec) if spec.ngrams
+                          else tokenized_split(prepared, split, config.hierarchical))
     return examples
 
 
@@ -400,9 +415,8 @@ def ngram_frequencies(train_examples: dict, resources: Resources) -> dict:
     language = np.zeros_like(shared) if resources.wide_language_copies else None
     documents = 0
     for lang_id, examples in enumerate(train_examples.values()):
-        words = data.with_words(examples, spec.hierarchical).map(lambda ex: ex["words"])
-        for batch in words.ragged_batch(256):
-            ids, _ = ngrams_lib.ngram_bag(batch, spec.ngrams)  # each id once per document
+        bags = data.with_ngram_bags(examples, spec).map(lambda ex: ex["ngram_ids"])
+        for ids in bags.ragged_batch(256):  # each id once per document
             documents += int(ids.nrows())
             shared += np.bincount(ids.flat_values.numpy(), minlength=len(shared))
             if language is not None:

@@ -158,3 +158,50 @@ def test_batches_from_cached_words_equal_batches_from_raw_text(tmp_path):
     (raw_features, raw_targets), = batches[1]
     np.testing.assert_array_equal(features["word_ids"], raw_features["word_ids"])
     np.testing.assert_array_equal(targets["labels"], raw_targets["labels"])
+
+
+def test_ngram_bags_are_saved_once_and_read_back_as_computed_from_the_words(tmp_path,
+                                                                             monkeypatch):
+    from mlclf import ngrams
+
+    spec = ngrams.NgramSpec(buckets=1 << 12)
+    words = data.tokenize_examples(_examples("en"), True)
+    path = str(tmp_path / "bags" / "train")
+    cached = list(data.cache_ngram_bags(words, spec, path))
+    assert [ex["id"].numpy() for ex in cached] == [b"en0", b"en1", b"en2", b"en3"]
+    for example in cached:
+        ids, counts = ngrams.ngram_bag(tf.expand_dims(example["words"], 0), spec)
+        np.testing.assert_array_equal(example["ngram_ids"], ids.flat_values)
+        np.testing.assert_array_equal(example["ngram_counts"], counts.flat_values)
+    assert cached[3]["ngram_ids"].shape == (0,)          # a document without words
+    assert sorted(os.listdir(tmp_path / "bags")) == ["train"]  # no staging folder left
+
+    def no_hashing(*args):
+        raise AssertionError("the saved bags should be read, not computed again")
+
+    monkeypatch.setattr(ngrams, "ngram_bag", no_hashing)
+    again = list(data.cache_ngram_bags(words, spec, path))
+    for first, second in zip(cached, again):
+        np.testing.assert_array_equal(first["ngram_ids"], second["ngram_ids"])
+
+
+def test_batches_from_saved_ngram_bags_equal_batches_from_raw_text(tmp_path):
+    from mlclf import ngrams
+
+    spec = data.InputSpec(hierarchical=True, max_sentences=2, max_words=3,
+                          ngrams=ngrams.NgramSpec(buckets=1 << 12))
+    vocab, labels = _resources()
+    bagged = {lang: data.cache_ngram_bags(data.tokenize_examples(_examples(lang), True),
+                                          spec.ngrams, str(tmp_path / lang))
+              for lang in ("en", "fr")}
+    raw = {lang: _examples(lang) for lang in ("en", "fr")}
+    (features, targets), = data.make_dataset(bagged, vocab, labels, spec, batch_size=16,
+                                             training_languages=["en", "fr"], training=False)
+    (raw_features, raw_targets), = data.make_dataset(raw, vocab, labels, spec, batch_size=16,
+                                                     training_languages=["en", "fr"],
+                                                     training=False)
+    assert sorted(features) == sorted(raw_features)
+    for name in features:
+        np.testing.assert_array_equal(features[name], raw_features[name])
+    assert features["ngram_ids"].shape[0] == 7 and np.count_nonzero(features["ngram_ids"]) > 50
+    np.testing.assert_array_equal(targets["labels"], raw_targets["labels"])

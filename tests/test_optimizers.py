@@ -119,9 +119,9 @@ def _sparse_steps(rows_by_step):
 
 
 def test_row_sparse_adam_updates_only_the_rows_of_the_gradient():
-    """Rows 3 (once), 7 (repeated: summed), 49 (the last row, beside the padding rows that
-    point past the variable): Adam's update at those rows, nothing anywhere else, not even
-    a decay of the moments; the same eagerly and compiled (3, 4, 5 rows: padded to 4, 4, 8)."""
+    """Rows 3 (once), 7 (repeated: summed), 49 (the last row): Adam's update at those rows,
+    nothing anywhere else, not even a decay of the moments; the same eagerly and in a
+    tf.function (where the other variables' update is XLA-compiled)."""
     steps = _sparse_steps([[3, 7, 7], [49, 7, 0, 12], [12, 3, 3, 49, 20]])
     initial = _variables()[0].numpy()
     expected, expected_m, expected_v = _lazy_adam_reference(initial, steps)

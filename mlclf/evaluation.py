@@ -8,6 +8,7 @@ evaluate.py's and the experiments', so a number means the same thing wherever it
 from __future__ import annotations
 
 import dataclasses
+import weakref
 from typing import Mapping, Optional
 
 import numpy as np
@@ -31,6 +32,20 @@ class LanguageScores:
         return [label_space.output_names[i] for i in self.output_indices]
 
 
+_PREDICTORS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def predictor(model):
+    """`model(features, training=False)` as one graph, traced once per model for batches of
+    any size (reduce_retracing), instead of op by op eagerly: scoring every epoch's validation
+    split batch after batch is then a few graph calls."""
+    if model not in _PREDICTORS:
+        held = weakref.ref(model)  # the cache must not keep the model alive
+        _PREDICTORS[model] = tf.function(lambda features: held()(features, training=False),
+                                         reduce_retracing=True)
+    return _PREDICTORS[model]
+
+
 def score_language(model, examples, lang: str, resources, *, source: Optional[str] = None,
                    batch_size: int = 64, with_extras: bool = False) -> LanguageScores:
     """Runs `model` over every document of `examples` (language `lang`), in order.
@@ -45,8 +60,9 @@ def score_language(model, examples, lang: str, resources, *, source: Optional[st
                                 training_languages=resources.languages, training=False)
     outputs = {"scores": [], "gold": []}
     extras: dict = {}
+    predict = predictor(model)
     for features, targets in dataset:
-        result = model(features, training=False)
+        result = predict(features)
         if not isinstance(result, Mapping):
             result = {"scores": result}
         outputs["scores"].append(np.asarray(result["scores"]))

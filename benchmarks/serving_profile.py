@@ -9,9 +9,11 @@ tf.function of its own, fed the previous stage's output (computed once, outside 
   tokenize         text.tokenize (normalise, split sentences and words)
   word ids         the vocabulary lookup, padded to the model's shape (data.encode_words
                    without the n-gram bag)
-  n-gram bag       ngrams.ngram_bag of the words (the wide branch's input), and its parts:
-                   character windows and their hashes, word windows and their hashes, counting
-                   (unique, sort)
+  n-gram bag       ngrams.ngram_bag of the words (the wide branch's input), and the steps of
+                   it that make the n-grams' ids, each timed from the words: the character
+                   windows (code points decoded, windows gathered), the same and their hashes,
+                   the word windows and their hashes. The rest of the bag is counting each
+                   (document, id) once (unique, sort) and building the ragged result.
   model            the Keras model on the features (the wide branch and the deep part)
   whole request    Serving.__call__, raw strings in, as the export runs it
 Prints the median milliseconds per request of each stage over --repeats requests, the stages
@@ -83,10 +85,10 @@ def main(argv):
         if spec.ngrams:
             stages["n-gram bag"] = lambda t, l, w: ngrams.ngram_bag(w, spec.ngrams)
             stages["  char windows"] = lambda t, l, w: bag_parts(w, spec.ngrams)[1]
-            stages["  char hashes"] = lambda t, l, w: [
+            stages["  char windows + hashes"] = lambda t, l, w: [
                 ngrams._bucket_ids(-1, x, spec.ngrams.buckets)
                 for x in bag_parts(w, spec.ngrams)[1]]
-            stages["  word windows+hashes"] = lambda t, l, w: [
+            stages["  word windows + hashes"] = lambda t, l, w: [
                 ngrams._bucket_ids(-2, x, spec.ngrams.buckets)
                 for x in bag_parts(w, spec.ngrams)[2]]
         stages["whole request"] = lambda t, l, w: serving(t, l)

@@ -343,16 +343,22 @@ def evaluate_split(config, resources, model, split: str, *, langs=None, examples
     `unseen_language_problem` has nothing against it. `examples`: the split, when the caller
     has read it already. Decisions: `top_k` best labels, or thresholds: `threshold` (default:
     the run's), or with `tune_threshold` `tuned_thresholds`; with `resources.at_least_one`
-    every document keeps its best label. `source`: score every language on that training
-    language's outputs (cross-lingual), labels mapped by name. Gold labels the run has no
-    output for (another corpus) are left out of the targets and counted in the language's
-    `unknown_labels`.
+    every document keeps its best label. A run that decides by its best label (softmax,
+    `resources.top_k`) has no threshold: `threshold` or `tune_threshold` is an error. `source`:
+    score every language on that training language's outputs (cross-lingual), labels mapped by
+    name. Gold labels the run has no output for (another corpus) are left out of the targets
+    and counted in the language's `unknown_labels`.
     """
     if top_k and tune_threshold:
         raise ValueError("give --top_k or --tune_threshold, not both")
+    if resources.top_k and not top_k and (tune_threshold or threshold is not None):
+        flag = "--tune_threshold" if tune_threshold else f"--threshold={threshold}"
+        raise ValueError(
+            f"{flag}: this run decides by the best label (softmax scores over the document's "
+            "language's labels; serving.json's decision \"argmax\"), so it has no threshold to "
+            "set; --top_k=K predicts the K best labels, and a run trained with "
+            "--output=sigmoid decides by thresholds")
     top_k = top_k or resources.top_k
-    if top_k:  # a softmax run decides by its best label: no threshold to tune
-        tune_threshold = False
     langs = list(langs or resources.languages)
     heads = {lang: model_language(lang, resources) or lang for lang in langs}
     unseen = [lang for lang in langs if heads[lang] not in resources.languages]

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from mlclf import metrics, rundir, task, text, training
+from mlclf import evaluation, metrics, rundir, task, text, training
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -130,9 +130,20 @@ def test_train_and_evaluate_commands(tiny_corpus, tmp_path):
                     "--langs=en,fr", "--embed_dim=8", "--hidden=8", "--max_sentences=3",
                     "--max_words=6", "--epochs=1", "--steps_per_epoch=3", "--label_space=shared",
                     f"--run_dir={run_dir}"] + common, cwd=REPO, check=True, capture_output=True)
+    # A single-label corpus: softmax scores, decided by the best label; no threshold to tune.
+    refused = subprocess.run([sys.executable, "evaluate.py", f"--run_dir={run_dir}",
+                              "--split=test", "--tune_threshold"],
+                             cwd=REPO, capture_output=True, text=True)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert refused.stderr.strip().splitlines()[-1].startswith(
+        "mlclf evaluate: error: --tune_threshold: this run decides by the best label")
+    run = rundir.load(str(run_dir))
+    with pytest.raises(ValueError, match=r"^--threshold=0.3: this run decides by the best label"):
+        evaluation.evaluate_split(run.config, run.resources, run.models.inspect, "test",
+                                  threshold=0.3)
     predictions = tmp_path / "predictions.jsonl"
     done = subprocess.run([sys.executable, "evaluate.py", f"--run_dir={run_dir}",
-                           "--split=test", "--tune_threshold", f"--predictions={predictions}"],
+                           "--split=test", f"--predictions={predictions}"],
                           cwd=REPO, check=True, capture_output=True, text=True)
     assert "micro" in done.stdout.lower() and "en" in done.stdout
     with open(run_dir / "eval_test.json") as f:

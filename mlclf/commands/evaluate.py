@@ -37,10 +37,12 @@ def define_flags():
                "data_dir": "Here, unset: the run's.",
                **{name: "Here, unset: the run's (for its own corpus)."
                   for name in task.CORPUS_OPTIONS}})
-    flags.DEFINE_float("threshold", None, "Decision threshold (default: the run's --threshold).")
+    flags.DEFINE_float("threshold", None, "Decision threshold (default: the run's --threshold). "
+                       "Sigmoid runs only: a softmax run decides by its best label.")
     flags.DEFINE_bool("tune_threshold", False, "Tune each language's threshold on its validation "
                       "split; a language unseen in training gets the threshold tuned on the "
-                      "training languages' validation documents pooled.")
+                      "training languages' validation documents pooled. Sigmoid runs only: a "
+                      "softmax run decides by its best label.")
     flags.DEFINE_integer("top_k", None, "Predict each document's K best labels instead of the "
                          "labels over a threshold (then --threshold, --tune_threshold and the "
                          "run's at_least_one are unused).", lower_bound=1)

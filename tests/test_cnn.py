@@ -66,16 +66,22 @@ def test_training_lowers_the_loss(loss):
     assert history["val_loss"][-1] < 0.75 * history["val_loss"][0]
 
 
-def test_nce_skips_documents_without_labels():
+def _assert_nce_skips_the_last_of_four(features, targets):
+    """The NCE loss of 4 documents, the last without labels, is that of the first 3 (drawing
+    the same negatives) counted over 4."""
     model = CnnClassifier(**SMALL, dropout=0.0)
-    features, targets = task(4)
-    targets["label_ids"][3] = -1  # the pipeline's mark for a document without labels
-    keras.utils.set_random_seed(1)  # the same negatives for both losses
+    keras.utils.set_random_seed(1)
     loss = model._training_loss(features, targets)
     keras.utils.set_random_seed(1)
     labelled = model._training_loss({"word_ids": features["word_ids"][:3]},
                                     {"label_ids": targets["label_ids"][:3]})
     np.testing.assert_allclose(loss, labelled * 3 / 4, rtol=1e-5)
+
+
+def test_nce_skips_documents_without_labels():
+    features, targets = task(4)
+    targets["label_ids"][3] = -1  # the pipeline's mark for a document without labels
+    _assert_nce_skips_the_last_of_four(features, targets)
 
 
 def test_unlabelled_documents_are_all_negative_for_sigmoid_and_skipped_by_nce():
@@ -91,13 +97,7 @@ def test_unlabelled_documents_are_all_negative_for_sigmoid_and_skipped_by_nce():
     assert per_document[3] > 0  # trained towards 0 on every output
     np.testing.assert_allclose(model._training_loss(features, targets), per_document.mean(),
                                rtol=1e-5)
-    nce = CnnClassifier(**SMALL, dropout=0.0)
-    keras.utils.set_random_seed(1)
-    loss = nce._training_loss(features, targets)
-    keras.utils.set_random_seed(1)
-    labelled = nce._training_loss({"word_ids": features["word_ids"][:3]},
-                                  {"label_ids": targets["label_ids"][:3]})
-    np.testing.assert_allclose(loss, labelled * 3 / 4, rtol=1e-5)
+    _assert_nce_skips_the_last_of_four(features, targets)
 
 
 def test_inspect_model_shares_the_weights():
@@ -170,24 +170,35 @@ def test_training_step_runs_the_encoder_under_xla_unless_disabled():
     assert _xla_functions(CnnClassifier(**SMALL, jit_encoder=False)) == []
 
 
-@pytest.mark.parametrize("loss", ["nce", "sigmoid"])
-def test_xla_encoder_step_updates_the_weights_like_the_plain_step(loss):
-    class FixedNegatives(CnnClassifier):
-        def sample_negatives(self, label_ids):
-            sampled = tf.constant([1, 4, 6], tf.int64)
-            return (sampled, tf.fill(tf.shape(label_ids), 0.5), tf.fill([3], 0.5))
+class FixedNegatives(CnnClassifier):
+    """The same NCE negatives at every step, so that two models' steps can be compared."""
 
-    models = [FixedNegatives(**SMALL, loss=loss, dropout=0.0, jit_encoder=jit)
-              for jit in (True, False)]
+    def sample_negatives(self, label_ids):
+        sampled = tf.constant([1, 4, 6], tf.int64)
+        return (sampled, tf.fill(tf.shape(label_ids), 0.5), tf.fill([3], 0.5))
+
+
+def _trained_alike(models, optimizer, batches, epochs):
+    """Trains `models` (a compiled and a plain variant) from the first one's weights with a
+    fresh `optimizer()` each; asserts that they end with the same weights, moved from the start,
+    and returns those of the first."""
     models[1].set_weights(models[0].get_weights())
     initial = models[0].get_weights()
     for model in models:
-        model.compile(keras.optimizers.SGD(0.5))
-        model.fit(dataset(8, batch=8), epochs=2, verbose=0)
-    jit, plain = (model.get_weights() for model in models)
-    for before, a, b in zip(initial, jit, plain):
+        model.compile(optimizer())
+        model.fit(batches, epochs=epochs, verbose=0)
+    first, second = (model.get_weights() for model in models)
+    for before, a, b in zip(initial, first, second):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
-    assert max(np.abs(a - before).max() for a, before in zip(jit, initial)) > 1e-2
+    assert max(np.abs(a - before).max() for a, before in zip(first, initial)) > 1e-2
+    return first
+
+
+@pytest.mark.parametrize("loss", ["nce", "sigmoid"])
+def test_xla_encoder_step_updates_the_weights_like_the_plain_step(loss):
+    models = [FixedNegatives(**SMALL, loss=loss, dropout=0.0, jit_encoder=jit)
+              for jit in (True, False)]
+    _trained_alike(models, lambda: keras.optimizers.SGD(0.5), dataset(8, batch=8), epochs=2)
     assert models[0].get_config()["jit_encoder"] is True
 
 
@@ -215,24 +226,12 @@ def test_optimizer_update_is_compiled_unless_disabled():
 def test_xla_update_trains_like_the_plain_update(loss):
     """Adam (with the sparse gradients of the embedding and of NCE's sampled output rows) and
     max-norm, compiled or not: the same weights after several steps."""
-    class FixedNegatives(CnnClassifier):
-        def sample_negatives(self, label_ids):
-            sampled = tf.constant([1, 4, 6], tf.int64)
-            return (sampled, tf.fill(tf.shape(label_ids), 0.5), tf.fill([3], 0.5))
-
     models = [FixedNegatives(**SMALL, loss=loss, dropout=0.0, jit_update=jit)
               for jit in (True, False)]
     kernel = models[0].classifier.kernel
     kernel.assign(kernel.numpy() * 5.5 / np.linalg.norm(kernel.numpy(), axis=0))  # max-norm acts
-    models[1].set_weights(models[0].get_weights())
-    initial = models[0].get_weights()
-    for model in models:
-        model.compile(keras.optimizers.Adam(0.05))
-        model.fit(dataset(16, batch=8), epochs=3, verbose=0)
-    jit, plain = (model.get_weights() for model in models)
-    for before, a, b in zip(initial, jit, plain):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
-    assert max(np.abs(a - before).max() for a, before in zip(jit, initial)) > 1e-2
+    jit = _trained_alike(models, lambda: keras.optimizers.Adam(0.05), dataset(16, batch=8),
+                         epochs=3)
     assert np.all(np.linalg.norm(jit[-2], axis=0) <= 5.0 + 1e-4)
     assert int(models[0].optimizer.iterations) == int(models[1].optimizer.iterations) == 6
 

@@ -11,6 +11,8 @@ import tensorflow as tf
 
 from mlclf import evaluation, export, rundir, task, training
 
+from export_checks import WITHOUT_MLCLF
+
 # The tiny corpus with SIB-200-style codes, so ISO codes and corpus codes differ.
 CORPUS_CODES = {"en": "eng_Latn", "fr": "fra_Latn"}
 
@@ -30,15 +32,7 @@ DOCUMENTS = [
 UNSEEN = ("de", "Der Arzt ging ins Krankenhaus. Die Mannschaft gewann.")
 
 # Runs in a fresh interpreter that cannot import mlclf: only TensorFlow reads the export.
-SERVE = r"""
-import importlib.abc, json, sys
-
-class BlockMlclf(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] == "mlclf":
-            raise ImportError("mlclf is blocked in this interpreter")
-
-sys.meta_path.insert(0, BlockMlclf())
+SERVE = WITHOUT_MLCLF + r"""
 try:
     import mlclf
     sys.exit("mlclf is importable")

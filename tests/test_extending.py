@@ -6,9 +6,10 @@ import os
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from mlclf import evaluation, models, rundir, task, training
+
+from export_checks import served_and_scored
 
 NAME = "bag_of_embeddings"
 
@@ -63,15 +64,8 @@ def test_a_model_registered_outside_mlclf_trains_evaluates_and_exports(tiny_corp
     assert evaluation.unseen_language_problem(run.config, "de") is None
 
     # The export that train() wrote serves raw text, with the model's own scores.
-    serve = tf.saved_model.load(os.path.join(run_dir, rundir.EXPORT_DIR, "1")).signatures[
-        "serving_default"]
-    text = "The doctor at the hospital gave the vaccine."
-    served = serve(text=tf.constant([text]), lang=tf.constant(["en"]))
-    examples = tf.data.Dataset.from_tensor_slices(
-        {"text": [text], "lang": ["en"], "labels": tf.ragged.constant([["health"]])})
-    scored = evaluation.score_language(run.models.inspect, examples, "en", run.resources)
-    np.testing.assert_allclose(served["scores"].numpy()[0, scored.output_indices],
-                               scored.scores[0], atol=1e-5)
+    served, _ = served_and_scored(run_dir, run, "The doctor at the hospital gave the vaccine.",
+                                  "en", "health")
     assert served["labels"].numpy()[0, 0].decode() == "health"
 
 

@@ -13,6 +13,8 @@ from mlclf import inference, task, text, training
 from mlclf.commands import predict as predict_command
 from mlclf.corpora import CorpusError
 
+from export_checks import WITHOUT_MLCLF
+
 # The installed console script, beside this interpreter.
 MLCLF = os.path.join(os.path.dirname(sys.executable), "mlclf")
 
@@ -23,15 +25,7 @@ TEXTS = ["The doctor said the hospital needs a vaccine. The team won the match!"
 LANGS = ["en", "fra", "EN", "fr"]
 
 # A fresh interpreter that cannot import mlclf runs the export as TF Serving would.
-SERVE = r"""
-import importlib.abc, json, sys
-
-class BlockMlclf(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] == "mlclf":
-            raise ImportError("mlclf is blocked in this interpreter")
-
-sys.meta_path.insert(0, BlockMlclf())
+SERVE = WITHOUT_MLCLF + r"""
 import tensorflow as tf
 
 export_dir, texts, langs = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])

@@ -16,6 +16,8 @@ from mlclf.models import head as head_lib
 from mlclf.models import registry
 from mlclf.models import wide as wide_lib
 
+from export_checks import served_and_scored
+
 
 def _char_ids(word, order, buckets):
     """A reference for the character n-grams of one word: code points of "<word>", hashed by
@@ -206,14 +208,8 @@ def test_a_wide_run_trains_reads_back_and_serves_with_argmax(model, tiny_corpus,
     with open(os.path.join(export, "assets.extra", "serving.json"), encoding="utf-8") as f:
         serving = json.load(f)
     assert serving["decision"] == "argmax" and serving["activation"] == "softmax"
-    serve = tf.saved_model.load(export).signatures["serving_default"]
-    text = "The doctor at the hospital gave the vaccine."
-    served = serve(text=tf.constant([text]), lang=tf.constant(["en"]))
-    examples = tf.data.Dataset.from_tensor_slices(
-        {"text": [text], "lang": ["en"], "labels": tf.ragged.constant([["health"]])})
-    scored = evaluation.score_language(run.models.inspect, examples, "en", run.resources)
-    np.testing.assert_allclose(served["scores"].numpy()[0, scored.output_indices],
-                               scored.scores[0], atol=1e-5)
+    _, scored = served_and_scored(run_dir, run, "The doctor at the hospital gave the vaccine.",
+                                  "en", "health")
     assert abs(scored.scores[0].sum() - 1) < 1e-5
 
 

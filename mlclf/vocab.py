@@ -64,7 +64,8 @@ class _Lexicon:
     """The vocabulary's plain Python data, held in an object tf.Module does not look into.
 
     tf.Module wraps every list, tuple and dict attribute for checkpoint tracking, item by item,
-    which made building a 10k-word vocabulary take 40 s; only the lookup table needs tracking.
+    which made building a vocabulary of thousands of words slow; only the lookup table needs
+    tracking.
     """
 
     def __init__(self, rows: tuple, index: dict):

@@ -93,7 +93,8 @@ def prepare(run_dir: str, config: task.ExperimentConfig, overwrite: bool) -> boo
     """Creates RUN/ with its config.json and flags.cfg, or checks that it may be resumed.
     Returns True when resuming (a run interrupted in training or after it); raises
     RunDirExists for another or a finished run (unless `overwrite`, which empties it first),
-    RunDirError when it cannot be created."""
+    RunDirError when it cannot be created. A run that holds nothing but its settings takes
+    the new ones."""
     try:
         return _prepare(run_dir, config, overwrite)
     except OSError as error:
@@ -113,13 +114,16 @@ def _prepare(run_dir, config, overwrite):
         else:
             with open(config_path, encoding="utf-8") as f:
                 previous = f.read()
-            if previous != config.to_json():
+            if previous == config.to_json():
+                if finished(run_dir):
+                    raise RunDirExists(f"{run_dir} holds a finished run; pass --overwrite to "
+                                       f"train it again or choose another --run_dir")
+                return True
+            # Settings alone: a run that stopped before it learnt anything (say, its corpus
+            # could not be downloaded, and the rerun names a local copy) has nothing to keep.
+            if not set(os.listdir(run_dir)) <= {CONFIG, FLAGFILE}:
                 raise RunDirExists(f"{run_dir} holds a run with other settings; pass "
                                    f"--overwrite to replace it or choose another --run_dir")
-            if finished(run_dir):
-                raise RunDirExists(f"{run_dir} holds a finished run; pass --overwrite to train "
-                                   f"it again or choose another --run_dir")
-            return True
     os.makedirs(run_dir, exist_ok=True)
     with open(config_path, "w", encoding="utf-8") as f:
         f.write(config.to_json())

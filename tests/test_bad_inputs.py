@@ -277,6 +277,13 @@ def _prepared(run_dir, config):
     return run_dir
 
 
+def _started(run_dir, config):
+    """A run directory with something learnt: a checkpoint."""
+    _prepared(run_dir, config)
+    os.makedirs(os.path.join(run_dir, rundir.LATEST_DIR))
+    return run_dir
+
+
 def _finished(run_dir, config):
     _prepared(run_dir, config)
     rundir.write_json(os.path.join(run_dir, rundir.METRICS_FILE), {})
@@ -297,7 +304,7 @@ RUN_DIR_CASES = {
     "not_an_mlclf_run": (lambda tmp, _: os.path.dirname(_file(str(tmp / "mine" / "notes.txt"))),
                          "is not an mlclf run; choose another --run_dir or pass --overwrite"),
     "a_run_with_other_settings": (
-        lambda tmp, config: _prepared(str(tmp / "run"), dataclasses.replace(config, hidden=8)),
+        lambda tmp, config: _started(str(tmp / "run"), dataclasses.replace(config, hidden=8)),
         "holds a run with other settings"),
     "a_finished_run": (lambda tmp, config: _finished(str(tmp / "run"), config),
                        "holds a finished run"),
@@ -315,6 +322,17 @@ def test_unusable_run_dir_is_refused_before_reading_data(name, data_dir, tmp_pat
     run_dir = make(tmp_path, config)
     with pytest.raises(rundir.RunDirError, match=message):
         training.train(config, run_dir, verbose=0)
+
+
+def test_a_run_that_stopped_before_learning_anything_takes_the_new_settings(data_dir, tmp_path):
+    # README's offline remedy: the first run could not download its corpus; the rerun names a
+    # local copy, which is another setting, in the same default --run_dir.
+    config = task.ExperimentConfig(**_settings(data_dir, manual_dir=str(tmp_path / "copy")))
+    run_dir = _prepared(str(tmp_path / "run"), dataclasses.replace(config, manual_dir=None))
+    assert rundir.prepare(run_dir, config, False) is False  # a new run, not a resumed one
+    assert rundir.read_config(run_dir) == config
+    with open(os.path.join(run_dir, rundir.FLAGFILE), encoding="utf-8") as f:
+        assert f"--manual_dir={tmp_path / 'copy'}\n" in f.read()
 
 
 # --- flags: every range, stated by each field (task.setting(values=..., choices=...)) -------

@@ -181,6 +181,9 @@ def test_multi_worker_step_matches_single_device_step(tmp_path):
                 _outputs(workers)
 
 
+# Four train.py processes (two workers, twice); the default suite keeps the step's equality
+# above (test_multi_worker_step_matches_single_device_step).
+@pytest.mark.slow
 def test_multi_worker_train_py_on_two_local_workers(tiny_corpus, tmp_path):
     run_dir = tmp_path / "run"
 

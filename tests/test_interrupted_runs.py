@@ -102,8 +102,9 @@ def _assert_complete(run_dir):
 
 
 # Step 3: the first epoch, after the checkpoint of step 2. Step 9: the second epoch's step 4,
-# before its checkpoint, so the rerun starts at that epoch's step 2 (7 batches to skip).
-@pytest.mark.parametrize("step", [3, 9])
+# before its checkpoint, so the rerun starts at that epoch's step 2 (7 batches to skip): the
+# default suite's case; step 3 with -m slow (each case trains twice).
+@pytest.mark.parametrize("step", [pytest.param(3, marks=pytest.mark.slow), 9])
 def test_killed_at_a_step_the_rerun_ends_with_the_weights_of_an_uninterrupted_run(
         config, uninterrupted, tmp_path, step):
     reference_dir, reference_results = uninterrupted
@@ -136,8 +137,12 @@ def test_killed_at_a_step_the_rerun_draws_the_dropout_masks_of_an_uninterrupted_
         np.testing.assert_array_equal(resumed[name], value, err_msg=name)
 
 
-@pytest.mark.parametrize("stage", ["after_checkpoints", "after_metrics", "during_export",
-                                   "after_export"])
+# The default suite kills the run during the export (the rerun finds a half-written version
+# hidden, and exports and writes the card); the other stages with -m slow (each trains twice).
+@pytest.mark.parametrize("stage", [pytest.param("after_checkpoints", marks=pytest.mark.slow),
+                                   pytest.param("after_metrics", marks=pytest.mark.slow),
+                                   "during_export",
+                                   pytest.param("after_export", marks=pytest.mark.slow)])
 def test_killed_after_training_the_rerun_completes_the_run_directory(config, uninterrupted,
                                                                    tmp_path, stage):
     run_dir = str(tmp_path / "run")

@@ -165,16 +165,22 @@ def _record_path(corpus, model, lang) -> str:
     if FLAGS.split == "test":
         return os.path.join(FLAGS.results, f"{corpus}-{model}-{lang}.json")
     os.makedirs(os.path.join(FLAGS.results, "levers"), exist_ok=True)
-    tag = "-".join(item.replace("=", "_") for item in FLAGS.settings) or "default"
-    return os.path.join(FLAGS.results, "levers", f"{corpus}-{model}-{lang}-{tag}.json")
+    return os.path.join(FLAGS.results, "levers", f"{corpus}-{model}-{lang}-{_lever_tag()}.json")
+
+
+def _lever_tag() -> str:
+    return "-".join(item.replace("=", "_") for item in FLAGS.settings) or "default"
 
 
 def _mlclf_scores(corpus, model, name, train, tested, split) -> tuple:
     """{lang: metric} of `model` trained on `train` and scored on `tested`'s `split`, with
     each language's decision rule, and the training's wall seconds."""
     settings = model_settings(corpus, model)
-    _, seconds = quality.train_row(corpus, f"{model}-{name}", train, settings)
-    run = rundir.load(quality.run_dir(corpus, f"{model}-{name}"))
+    # A lever's runs have folders of their own: the same training languages, other settings.
+    name = f"{model}-{name}" + (f"-{FLAGS.split}-{_lever_tag()}" if FLAGS.split != "test"
+                                else "")
+    _, seconds = quality.train_row(corpus, name, train, settings)
+    run = rundir.load(quality.run_dir(corpus, name))
     evaluated = evaluation.evaluate_split(
         run.config, run.resources, run.models.inspect, split, langs=tested,
         tune_threshold=True)

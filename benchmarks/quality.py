@@ -214,7 +214,8 @@ def summary(stored_by_corpus) -> str:
              "chosen on validation. Metric: micro-F1 (= accuracy, single-label) for MasakhaNEWS "
              "and SIB-200, macro-F1 over labels for BRIGHTER, in %. Δ: difference to the peer "
              "on that language. Time: wall seconds of the row's training (all languages), on a shared "
-             "2-core CPU (load 3-5 for the figures below).", ""]
+             "2-core CPU (load 3-5; the MasakhaNEWS recommended rows: load 6-9, see "
+             "benchmarks/results/recommended_cost.md).", ""]
     for corpus, stored in stored_by_corpus.items():
         rows, langs = stored["rows"], stored["langs"]
         seeds = [name for name in rows if name.startswith("recommended (seed")]

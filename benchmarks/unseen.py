@@ -183,7 +183,7 @@ def _mlclf_scores(corpus, model, name, train, tested, split) -> tuple:
     run = rundir.load(quality.run_dir(corpus, name))
     evaluated = evaluation.evaluate_split(
         run.config, run.resources, run.models.inspect, split, langs=tested,
-        tune_threshold=True)
+        tune_threshold=not run.resources.top_k)  # softmax runs take the best label
     metric = quality.METRIC.get(corpus, "micro_f1")
     rules = evaluated.annotated_table()
     return ({lang: evaluated.table[lang][metric] for lang in tested},

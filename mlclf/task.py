@@ -130,10 +130,6 @@ class ExperimentConfig:
         "auto", "Give each n-gram of the wide branch a copy per language besides the shared "
         "one: true | false | auto (true with --label_space=shared and several languages).",
         choices=("auto", "true", "false"))
-    wide_copy_dropout: float = setting(
-        0.0, "Fraction of training documents whose wide branch reads the shared n-gram weights "
-        "alone, without their language's copies, so that those weights also stand alone, as "
-        "they must for a language the model never trained on.", values="[0, 1)")
     max_sentences: int = setting(30, "Sentences kept per document (hierarchical models).",
                                  values="[1, inf)")
     max_words: int = setting(30, "Words per sentence (hierarchical) or per document (flat).",

@@ -119,23 +119,6 @@ def test_language_copies_are_per_language_and_left_out_for_an_unseen_language():
     assert np.all(logits[0] > 0) and np.all(logits[1] == 0)  # -1: the shared kernel alone
 
 
-def test_copy_dropout_reads_some_training_documents_with_the_shared_kernel_alone():
-    layer = wide_lib.NgramLinear(num_outputs=1, buckets=100, num_languages=1, copy_dropout=0.5)
-    ids = tf.constant([[1, 2, 3]] * 400, tf.int64)
-    counts = tf.ones([400, 3])
-    langs = tf.zeros([400], tf.int32)
-    layer(ids, counts, langs)
-    layer.kernel.assign(tf.ones_like(layer.kernel))
-    layer.language_kernel.assign(tf.ones_like(layer.language_kernel))
-    shared_only = layer(ids[:1], counts[:1], tf.constant([-1])).numpy()[0, 0]
-    with_copies = layer(ids, counts, langs).numpy()[:, 0]    # inference: never dropped
-    np.testing.assert_allclose(with_copies, 2 * shared_only, rtol=1e-6)
-    trained = layer(ids, counts, langs, training=True).numpy()[:, 0]
-    dropped = np.isclose(trained, shared_only, rtol=1e-6)
-    assert np.all(dropped | np.isclose(trained, 2 * shared_only, rtol=1e-6))
-    assert 0.4 < dropped.mean() < 0.6
-
-
 def test_softmax_scores_are_a_distribution_over_the_documents_language():
     # language 0: outputs 0-1; 1: 1-2; the last row (head.language_masks): every output
     masks = np.array([[1, 1, 0], [0, 1, 1], [1, 1, 1]], np.float32)

@@ -36,7 +36,6 @@ class HeadSpec:
     wide_buckets: int = 0                 # 0: no wide branch
     wide_languages: int = 0               # language copies of the n-gram features (0: none)
     wide_gain: float = 1.0                # the wide logits' scale (NgramLinear's gain)
-    wide_copy_dropout: float = 0.0        # NgramLinear's copy_dropout
     # `task.ngram_frequencies` of the training split: the wide branch's idf (None when the
     # weights will be loaded instead).
     wide_frequencies: Optional[dict] = dataclasses.field(default=None, compare=False)
@@ -65,8 +64,7 @@ def scores(document, inputs: dict, head: HeadSpec, with_logits: bool = False):
                                         dtype="float32")(document))  # float32, mixed precision
     if head.wide_buckets:
         wide = wide_lib.NgramLinear(head.num_outputs, head.wide_buckets, head.wide_languages,
-                                    gain=head.wide_gain, copy_dropout=head.wide_copy_dropout,
-                                    name="wide")
+                                    gain=head.wide_gain, name="wide")
         parts.append(wide(inputs["ngram_ids"], inputs["ngram_counts"], inputs["lang_id"]))
         if head.wide_frequencies is not None:
             wide.set_idf(head.wide_frequencies)
@@ -113,5 +111,4 @@ def for_run(config, resources) -> HeadSpec:
         wide_buckets=config.wide_buckets if config.reads_ngrams else 0,
         wide_languages=len(resources.languages) if resources.wide_language_copies else 0,
         wide_gain=config.wide_learning_rate / config.learning_rate,
-        wide_copy_dropout=config.wide_copy_dropout,
         wide_frequencies=resources.ngram_frequencies)

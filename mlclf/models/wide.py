@@ -17,9 +17,7 @@ With `num_languages`, each feature also has a copy of its own in every language 
 with the document's language into a second kernel): the shared kernel learns what holds across
 languages, each language's copy what is particular to it ("frustratingly easy" domain
 adaptation, Daumé III 2007). A document of a language the model never trained on (lang_id -1)
-is read with the shared kernel alone. With `copy_dropout`, that fraction of the training
-documents is read so too (the copies left out at random), so that the shared kernel also
-learns to classify on its own instead of leaving what is particular to a language to the copies.
+is read with the shared kernel alone.
 """
 import keras
 import numpy as np
@@ -54,16 +52,12 @@ def idf_weights(document_frequency, num_documents: int, min_df: int = 2) -> np.n
 class NgramLinear(keras.layers.Layer):
     """(ngram_ids [B, F], ngram_counts [B, F], lang_id [B]) -> logits [B, num_outputs]."""
 
-    def __init__(self, num_outputs, buckets, num_languages=0, gain=1.0, copy_dropout=0.0,
-                 **kwargs):
+    def __init__(self, num_outputs, buckets, num_languages=0, gain=1.0, **kwargs):
         super().__init__(**kwargs)
         self.num_outputs = num_outputs
         self.gain = float(gain)
         self.buckets = buckets
         self.num_languages = num_languages
-        self.copy_dropout = float(copy_dropout)
-        if self.copy_dropout:
-            self.seed_generator = keras.random.SeedGenerator()
         self.supports_jit = False  # the bag's non-zero values: a data-dependent shape
 
     def build(self, *input_shapes):
@@ -100,16 +94,13 @@ class NgramLinear(keras.layers.Layer):
         return tf.math.unsorted_segment_sum(rows * tf.gather_nd(values, real)[:, None],
                                             real[:, 0], tf.shape(ids)[0])
 
-    def call(self, ngram_ids, ngram_counts, lang_id, training=None):
+    def call(self, ngram_ids, ngram_counts, lang_id):
         ids = tf.cast(ngram_ids, tf.int64)
         counts = tf.cast(ngram_counts, tf.float32)
         logits = self._logits(ids, counts, self.kernel, self.idf)
         if self.num_languages:
             lang_id = tf.cast(lang_id, tf.int64)
             known = lang_id >= 0
-            if training and self.copy_dropout:
-                known &= keras.random.uniform(tf.shape(lang_id),
-                                              seed=self.seed_generator) >= self.copy_dropout
             copies = language_copy_ids(ids, tf.maximum(lang_id, 0), self.buckets)
             logits += self._logits(copies, tf.where(known[:, None], counts, 0.0),
                                    self.language_kernel, self.language_idf)
@@ -117,5 +108,4 @@ class NgramLinear(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "num_outputs": self.num_outputs,
-                "buckets": self.buckets, "num_languages": self.num_languages, "gain": self.gain,
-                "copy_dropout": self.copy_dropout}
+                "buckets": self.buckets, "num_languages": self.num_languages, "gain": self.gain}

@@ -215,7 +215,7 @@ def test_an_unseen_language_is_read_with_every_shared_label_by_evaluation_and_ex
     config = task.ExperimentConfig(
         model="mhan_both", dataset="jsonl", langs=("en",), manual_dir=tiny_corpus,
         data_dir=str(tmp_path / "tfds"), label_space="shared", vocab="shared", wide="true",
-        wide_buckets=1 << 14, wide_copy_dropout=0.5, embed_dim=8, hidden=8, max_sentences=4,
+        wide_buckets=1 << 14, embed_dim=8, hidden=8, max_sentences=4,
         max_words=8, batch_size=8, epochs=3, steps_per_epoch=6, learning_rate=0.05, seed=1)
     run_dir = str(tmp_path / "run")
     training.train(config, run_dir, verbose=0)

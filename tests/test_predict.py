@@ -66,7 +66,10 @@ def test_python_api_gives_the_scores_of_the_export_served_without_mlclf(run):
         # The scores are the graph's, for the language's outputs, best first.
         want = {serving["output_names"][j]: expected["scores"][i][j] for j in own}
         assert prediction["scores"] == pytest.approx(want, abs=1e-6)
-        assert list(prediction["scores"]) == sorted(want, key=want.get, reverse=True)
+        # Best first by the prediction's own scores: near-ties may order differently in the
+        # export's separate computation, so its order is not compared name by name.
+        assert list(prediction["scores"].values()) == sorted(prediction["scores"].values(),
+                                                             reverse=True)
         # The labels are serving.json's rule applied to them (the tiny corpus is single-label:
         # softmax scores, the best label).
         assert serving["decision"] == "argmax"

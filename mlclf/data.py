@@ -145,10 +145,8 @@ def cache_ngram_bags(examples: tf.data.Dataset, spec: ngrams_lib.NgramSpec, path
     `path` the first time and read back from there afterwards (`path` names the split, the
     tokeniser and `ngrams.fingerprint(spec)`: the caller picks it), so that neither the idf,
     nor training, nor each epoch's validation computes them again."""
-    bags = _saved_once(lambda progress: ngram_bags(examples, spec, progress=progress),
-                       examples, path, what)
-    return tf.data.Dataset.zip(examples, bags).map(
-        _no_autograph(lambda example, bag: {**example, **bag}))
+    return _with_bags(examples, _saved_once(
+        lambda progress: ngram_bags(examples, spec, progress=progress), examples, path, what))
 
 
 def with_ngram_bags(examples: tf.data.Dataset, spec: "InputSpec") -> tf.data.Dataset:
@@ -157,7 +155,12 @@ def with_ngram_bags(examples: tf.data.Dataset, spec: "InputSpec") -> tf.data.Dat
     if "ngram_ids" in examples.element_spec:
         return examples
     examples = with_words(examples, spec.hierarchical)
-    return tf.data.Dataset.zip(examples, ngram_bags(examples, spec.ngrams)).map(
+    return _with_bags(examples, ngram_bags(examples, spec.ngrams))
+
+
+def _with_bags(examples: tf.data.Dataset, bags: tf.data.Dataset) -> tf.data.Dataset:
+    """Each example with its bag's features added (the two datasets in the same order)."""
+    return tf.data.Dataset.zip(examples, bags).map(
         _no_autograph(lambda example, bag: {**example, **bag}))
 
 

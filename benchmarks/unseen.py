@@ -198,8 +198,6 @@ def run_corpus(corpus: str) -> None:
     pool, held_out = languages(corpus, probe)
     split = FLAGS.split
     for model in FLAGS.models:
-        if model != "peer" and model not in MODELS:
-            raise SystemExit(f"--models: unknown model {model!r} (peer, {', '.join(MODELS)})")
         for name, (train, tested) in training_groups(pool, held_out).items():
             start = time.time()
             if model == "peer":
@@ -392,6 +390,9 @@ def summary(stored: dict) -> str:
 def main(argv):
     del argv
     os.makedirs(FLAGS.results, exist_ok=True)
+    unknown = [model for model in FLAGS.models if model != "peer" and model not in MODELS]
+    if unknown:  # before any run, not after the peer's
+        raise SystemExit(f"--models: unknown model {unknown[0]!r} (peer, {', '.join(MODELS)})")
     for corpus in FLAGS.corpus:
         run_corpus(corpus)
     with open(FLAGS.out, "w", encoding="utf-8") as f:

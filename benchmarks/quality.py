@@ -85,10 +85,11 @@ def read_flagfile(path: str) -> dict:
     return values
 
 
-def peer_scores(corpus, train_langs, test_langs, config) -> dict:
-    """{lang: test metric} of the scikit-learn peer trained on the train splits of
-    `train_langs` pooled (one language: the per-language peer) and tested on each of
-    `test_langs`; nothing but their test splits is read of the languages tested."""
+def peer_scores(corpus, train_langs, test_langs, config, split="test") -> dict:
+    """{lang: metric} of the scikit-learn peer trained on the train splits of `train_langs`
+    pooled (one language: the per-language peer) and scored on each of `test_langs`' `split`
+    (validation: a lever's reference); nothing but that split is read of the languages
+    scored."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
@@ -116,7 +117,7 @@ def peer_scores(corpus, train_langs, test_langs, config) -> dict:
                                                             class_weight="balanced"))
         classifier.fit(features, binarizer.transform(train_labels))
         for lang in test_langs:
-            test_texts, test_labels = documents([lang], "test")
+            test_texts, test_labels = documents([lang], split)
             predicted = classifier.predict(vectorizer.transform(test_texts))
             gold = binarizer.transform([[label for label in labels
                                          if label in binarizer.classes_]
@@ -126,7 +127,7 @@ def peer_scores(corpus, train_langs, test_langs, config) -> dict:
     classifier = LogisticRegression(C=10, max_iter=2000).fit(
         features, [labels[0] for labels in train_labels])
     for lang in test_langs:
-        test_texts, test_labels = documents([lang], "test")
+        test_texts, test_labels = documents([lang], split)
         predicted = classifier.predict(vectorizer.transform(test_texts))
         scores[lang] = float(np.mean([p in gold for p, gold in zip(predicted, test_labels)]))
     return scores

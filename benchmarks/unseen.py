@@ -26,7 +26,8 @@ Each (corpus, model, held-out language) is stored in --results/<corpus>-<model>-
 (the supervised run in <corpus>-<model>-supervised.json), so that a part of the table can be
 (re)run alone; benchmarks/results/unseen.md is then rewritten from every stored file.
 --split=validation with --langs and --held_out inside the training pool measures a lever
-(--settings) on held-out training languages' validation splits, never on a test split.
+(--settings) on held-out training languages' validation splits, never on a test split; the
+peer is scored there too, as the lever table's reference.
 """
 import glob
 import json
@@ -201,9 +202,7 @@ def run_corpus(corpus: str) -> None:
         for name, (train, tested) in training_groups(pool, held_out).items():
             start = time.time()
             if model == "peer":
-                if split != "test":
-                    continue
-                scores = quality.peer_scores(corpus, train, tested, probe)
+                scores = quality.peer_scores(corpus, train, tested, probe, split)
                 rules, seconds = {lang: {} for lang in tested}, time.time() - start
             else:
                 scores, rules, seconds = _mlclf_scores(corpus, model, name, train, tested,

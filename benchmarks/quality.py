@@ -163,9 +163,11 @@ def run_corpus(corpus, stored):
     stored["langs"] = langs
 
     def record(name, scores, seconds, settings):
-        rows[name] = {"scores": scores, "seconds": seconds, "settings": settings}
+        load_average = [round(value, 2) for value in os.getloadavg()]
+        rows[name] = {"scores": scores, "seconds": seconds, "settings": settings,
+                      "load_average": load_average}
         print(f"{corpus} {name}: mean {100 * np.mean(list(scores.values())):.2f} "
-              f"({seconds:.0f} s)", flush=True)
+              f"({seconds:.0f} s, load {load_average[0]})", flush=True)
 
     for name in FLAGS.rows:
         if name == "peer":
@@ -206,6 +208,16 @@ def run_corpus(corpus, stored):
             raise SystemExit(f"--rows: unknown row {name!r}")
 
 
+def load_note(rows, names) -> str:
+    """' (load L)', or ' (load L1-L2)' over several rows: the 1-minute load average at their
+    end; '' for rows stored before it was recorded."""
+    loads = sorted(rows[name]["load_average"][0] for name in names
+                   if "load_average" in rows[name])
+    if not loads:
+        return ""
+    return f" (load {loads[0]:.1f}" + (f"-{loads[-1]:.1f}" if loads[-1] > loads[0] else "") + ")"
+
+
 def summary(stored_by_corpus) -> str:
     """The markdown of every stored corpus: per language the metric of each row and its
     difference to the peer; the recommended setting as mean ± standard deviation over seeds."""
@@ -215,8 +227,8 @@ def summary(stored_by_corpus) -> str:
              "chosen on validation. Metric: micro-F1 (= accuracy, single-label) for MasakhaNEWS "
              "and SIB-200, macro-F1 over labels for BRIGHTER, in %. Δ: difference to the peer "
              "on that language. Time: wall seconds of the row's training (all languages), on a shared "
-             "2-core CPU (load 3-5; the MasakhaNEWS recommended rows: load 6-9, see "
-             "benchmarks/results/recommended_cost.md).", ""]
+             "2-core CPU, with the load average (1 minute) at the row's end; a range for the "
+             "seeds of the recommended setting.", ""]
     for corpus, stored in stored_by_corpus.items():
         rows, langs = stored["rows"], stored["langs"]
         seeds = [name for name in rows if name.startswith("recommended (seed")]
@@ -262,8 +274,9 @@ def summary(stored_by_corpus) -> str:
             lines.append("| languages ≥ peer | " + " | ".join(
                 f"{wins[name]}/{len(langs)}" if name in wins else "" for name in columns) + " |")
         lines.append("| time (s) | " + " | ".join(
-            f"{np.mean([rows[s]['seconds'] for s in seeds]):.0f} per seed" if name ==
-            "recommended" else f"{rows[name]['seconds']:.0f}" for name in columns) + " |")
+            f"{np.mean([rows[s]['seconds'] for s in seeds]):.0f} per seed{load_note(rows, seeds)}"
+            if name == "recommended" else f"{rows[name]['seconds']:.0f}{load_note(rows, [name])}"
+            for name in columns) + " |")
         lines += ["", "Rows: " + "; ".join(
             f"{name}: {rows[name]['settings']}" for name in rows if name not in seeds[1:])
                   .replace("recommended (seed 0)", "recommended"), ""]

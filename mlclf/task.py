@@ -130,6 +130,15 @@ class ExperimentConfig:
         "auto", "Give each n-gram of the wide branch a copy per language besides the shared "
         "one: true | false | auto (true with --label_space=shared and several languages).",
         choices=("auto", "true", "false"))
+    unseen_reads: str = setting(
+        "wide", "What a document in a language the model never trained on is read with, in a "
+        "model with a wide branch and a deep part: wide (the n-gram branch alone: the deep part "
+        "knows few of its words, and its logits then add a bias) | all (both).",
+        choices=("wide", "all"))
+    wide_alone_fraction: float = setting(
+        0.0, "Fraction of training documents scored by the wide branch alone (the deep part's "
+        "logits left out at random), so that it learns to classify on its own, as it must for a "
+        "language never trained on with --unseen_reads=wide.", values="[0, 1)")
     max_sentences: int = setting(30, "Sentences kept per document (hierarchical models).",
                                  values="[1, inf)")
     max_words: int = setting(30, "Words per sentence (hierarchical) or per document (flat).",

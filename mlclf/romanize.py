@@ -723,7 +723,7 @@ def _in_context(keys, cps, rows):
 
 def _marks_of_romanised(cps, rows, romanised):
     """Combining marks and joiners whose letter is romanised (and that are not themselves)."""
-    category = text._properties(cps) & 15
+    category = text._entries(cps) & 15
     mark = (category == text._EXTEND) | (category == text._JOINER)
     base_romanised, _ = text._gather_in_row(romanised, text._last_true(~mark), rows, False)
     return mark & ~romanised & base_romanised
@@ -783,8 +783,9 @@ def _romanize_flat(words):
     keys = tf.reshape(tf.stack([keys, tf.gather(t.letter_inherent, index)], axis=1), [-1])
     kept = tf.reshape(tf.stack([tf.ones_like(romanised), _inherent_vowels(flags, rows, nrows)],
                                axis=1), [-1])
-    latin, latin_rows = text._expand(t.output, tf.boolean_mask(keys, kept),
-                                     tf.boolean_mask(tf.repeat(rows, 2), kept))
+    keys = tf.boolean_mask(keys, kept)
+    latin, latin_rows = text._expand(t.output, keys, tf.boolean_mask(tf.repeat(rows, 2), kept),
+                                     tf.ones_like(keys, tf.bool))
     out = text._encode(latin, latin_rows, nrows)
     changed = tf.math.unsorted_segment_max(tf.cast(romanised, tf.int32), rows, nrows) > 0
     return tf.where(changed & (out != ""), out, words)

@@ -19,6 +19,8 @@ import hashlib
 
 import tensorflow as tf
 
+from mlclf import romanize
+
 
 def parse_orders(value: str, name: str) -> tuple:
     """"2-5" -> (2, 3, 4, 5); "1" -> (1,); "" -> () (none), with an error naming the flag."""
@@ -43,6 +45,9 @@ class NgramSpec:
     char_orders: tuple = (2, 3, 4, 5)
     word_orders: tuple = (1, 2)
     max_words: int = 5000
+    # Also the character n-grams of a word in a non-Latin script romanised (`romanize`), under
+    # the same keys as Latin-script words' own: scripts share n-grams.
+    romanized: bool = False
 
 
 def fingerprint(spec: NgramSpec) -> str:
@@ -101,14 +106,20 @@ def ngram_bag(words: tf.RaggedTensor, spec: NgramSpec):
     flat = sentences.flat_values
     doc_of_word = tf.gather(doc_of_sentence, sentences.value_rowids())
     ids, docs = [], []
-    if spec.char_orders:
-        chars = tf.strings.unicode_decode(tf.strings.join(["<", flat, ">"]), "UTF-8",
+    spellings = [(flat, doc_of_word)] if spec.char_orders else []
+    if spec.char_orders and spec.romanized:
+        latin = romanize.romanize(flat)
+        changed = latin != flat
+        spellings.append((tf.boolean_mask(latin, changed),
+                          tf.boolean_mask(doc_of_word, changed)))
+    for spelling, doc_of_spelling in spellings:
+        chars = tf.strings.unicode_decode(tf.strings.join(["<", spelling, ">"]), "UTF-8",
                                           errors="replace")
         for order in spec.char_orders:
             windows, word = _windows(tf.cast(chars.values, tf.int64),
                                      chars.row_splits, order)
             ids.append(_bucket_ids(-1, windows, spec.buckets))
-            docs.append(tf.gather(doc_of_word, word))
+            docs.append(tf.gather(doc_of_spelling, word))
     if spec.word_orders:
         word_hashes = tf.strings.to_hash_bucket_fast(flat, (1 << 62))
         for order in spec.word_orders:

@@ -130,6 +130,10 @@ class ExperimentConfig:
         "auto", "Give each n-gram of the wide branch a copy per language besides the shared "
         "one: true | false | auto (true with --label_space=shared and several languages).",
         choices=("auto", "true", "false"))
+    wide_romanized: bool = setting(
+        False, "Also give the wide branch the character n-grams of each word in a non-Latin "
+        "script romanised (Cyrillic, Greek, Arabic, Brahmic, Ethiopic, ...), so that scripts "
+        "share n-grams.")
     unseen_reads: str = setting(
         "wide", "What a document in a language the model never trained on is read with, in a "
         "model with a wide branch and a deep part: wide (the n-gram branch alone: the deep part "
@@ -286,7 +290,8 @@ def input_spec(config: ExperimentConfig) -> data.InputSpec:
                               char_orders=ngrams_lib.parse_orders(config.wide_char_ngrams,
                                                                   "wide_char_ngrams"),
                               word_orders=ngrams_lib.parse_orders(config.wide_word_ngrams,
-                                                                  "wide_word_ngrams"))
+                                                                  "wide_word_ngrams"),
+                              romanized=config.wide_romanized)
                           if config.reads_ngrams else None)
 
 

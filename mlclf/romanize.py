@@ -673,10 +673,6 @@ def fingerprint() -> str:
 
 # --- TF ops over flat code points `cps` [N] int32 with `rows` [N] int64 (word of each) ---
 
-def _has(flags, flag):
-    return (flags & flag) != 0
-
-
 def _pair(first, second):
     return tf.cast(first, tf.int64) * (1 << 21) + tf.cast(second, tf.int64)
 
@@ -699,7 +695,7 @@ def _spoken_order(flags, rows):
     (เท -> ทเ: "the")."""
     positions = tf.range(tf.size(flags, out_type=tf.int64))
     next_flags, _ = text._gather_in_row(flags, positions + 1, rows, 0)
-    swap = _has(flags, _PREPENDED) & _has(next_flags, _CONSONANT)
+    swap = text._has(flags, _PREPENDED) & text._has(next_flags, _CONSONANT)
     swapped = text._shift(swap, 1, False)
     return tf.where(swap, positions + 1, tf.where(swapped, positions - 1, positions))
 
@@ -732,14 +728,14 @@ def _marks_of_romanised(cps, rows, romanised):
 def _inherent_vowels(flags, rows, nrows):
     """Where a consonant's inherent vowel is pronounced (see the module docstring)."""
     n = tf.size(flags, out_type=tf.int64)
-    visible = ~_has(flags, _TRANSPARENT)
+    visible = ~text._has(flags, _TRANSPARENT)
     following = text._shift(text._first_true(visible), -1, n)
     following_flags, has_following = text._gather_in_row(flags, following, rows, 0)
     _, has_preceding = text._gather_in_row(
         flags, text._shift(text._last_true(visible), 1, -1), rows, 0)
-    vowels = _has(flags, _INHERENT) & ~_has(following_flags, _SUPPRESSES)
-    vowels &= ~(_has(flags, _DROP_FINAL) & ~has_following & has_preceding)
-    return tf.where(_has(flags, _ROOTED), _tibetan_root(vowels, flags, rows, nrows), vowels)
+    vowels = text._has(flags, _INHERENT) & ~text._has(following_flags, _SUPPRESSES)
+    vowels &= ~(text._has(flags, _DROP_FINAL) & ~has_following & has_preceding)
+    return tf.where(text._has(flags, _ROOTED), _tibetan_root(vowels, flags, rows, nrows), vowels)
 
 
 def _tibetan_root(stack_ends, flags, rows, nrows):
@@ -749,17 +745,17 @@ def _tibetan_root(stack_ends, flags, rows, nrows):
     def per_word(reduce, values):
         return tf.gather(reduce(values, rows, nrows), rows)
 
-    ends = tf.cast(stack_ends & _has(flags, _ROOTED), tf.int32)
+    ends = tf.cast(stack_ends & text._has(flags, _ROOTED), tf.int32)
     seen = tf.cumsum(ends)
     ordinal = seen - per_word(tf.math.unsorted_segment_min, seen - ends)     # 1, 2, ... per word
-    stacked = (ends > 0) & _has(flags, _SUPPRESSES)
+    stacked = (ends > 0) & text._has(flags, _SUPPRESSES)
     never = tf.int32.max
     first_stacked = per_word(tf.math.unsorted_segment_min, tf.where(stacked, ordinal, never))
     stacks = per_word(tf.math.unsorted_segment_max, ordinal * ends)
     prefixed = per_word(tf.math.unsorted_segment_max, tf.cast(
-        (ordinal * ends == 1) & _has(flags, _PREFIX) & ~stacked, tf.int32)) > 0
+        (ordinal * ends == 1) & text._has(flags, _PREFIX) & ~stacked, tf.int32)) > 0
     written_vowel = per_word(tf.math.unsorted_segment_max, tf.cast(
-        _has(flags, _ROOTED) & _has(flags, _SUPPRESSES) & ~_has(flags, _INHERENT),
+        text._has(flags, _ROOTED) & text._has(flags, _SUPPRESSES) & ~text._has(flags, _INHERENT),
         tf.int32)) > 0
     root = tf.where(first_stacked < never, first_stacked,
                     tf.where(prefixed & (stacks >= 3), 2, 1))

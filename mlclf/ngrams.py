@@ -7,6 +7,8 @@ in the document, each n-gram hashed (FarmHash, stable across platforms) to an id
 (`models.wide.NgramLinear` weighs the counts). An n-gram's key is a tag (character or word)
 and its values (code points, or the words' own hashes), so a word never shares an id with the
 same letters read as a character n-gram, nor a bigram with a unigram, but by a hash collision.
+With `romanized`, a word in a non-Latin script also gives the character n-grams of its
+romanisation (`mlclf.romanize`), so that scripts share n-grams with Latin-script words.
 
 The bag is computed from the words `text.tokenize` gives, in the input pipeline and in the
 export alike (`data.encode_words`). Its cost is linear in the words read: at most `max_words`
@@ -52,9 +54,12 @@ class NgramSpec:
 
 def fingerprint(spec: NgramSpec) -> str:
     """Names the bags of `spec` as this module's code makes them, so that bags saved by one
-    version or setting (data.cache_ngram_bags) are never read back by another."""
+    version or setting (data.cache_ngram_bags) are never read back by another; with
+    `spec.romanized`, the romanisation's own code too."""
     with open(__file__, "rb") as source:
         digest = hashlib.sha256(source.read() + repr(spec).encode())
+    if spec.romanized:
+        digest.update(romanize.fingerprint().encode())
     return digest.hexdigest()[:12]
 
 

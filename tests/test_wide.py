@@ -1,5 +1,6 @@
 """The wide branch (n-gram bags, the TF-IDF linear layer, language copies), the softmax head
 and its loss, and the `linear` model trained, read back and served."""
+import dataclasses
 import json
 import os
 from types import SimpleNamespace
@@ -73,6 +74,32 @@ def test_bag_reads_at_most_max_words_per_document():
     ids, counts = ngrams.ngram_bag(tf.ragged.constant([[["a", "b"], ["c"]], [["d"]]]), spec)
     assert set(ids[0].numpy().tolist()) == _word_ids(["a", "b"], 1, spec.buckets)
     assert counts.flat_values.numpy().sum() == 3.0
+
+
+def test_a_romanized_bag_adds_the_character_ngrams_of_non_latin_words_romanised():
+    plain = ngrams.NgramSpec(buckets=1 << 20, char_orders=(2, 3), word_orders=(1,))
+    romanized = dataclasses.replace(plain, romanized=True)
+    words = tf.ragged.constant([[["москва", "moskva"]], [["ab"]]])
+    plain_ids, plain_counts = ngrams.ngram_bag(words, plain)
+    ids, counts = ngrams.ngram_bag(words, romanized)
+    # The document already holds "moskva": romanising adds no id, only counts.
+    assert set(ids[0].numpy().tolist()) == set(plain_ids[0].numpy().tolist())
+    by_id = dict(zip(ids[0].numpy().tolist(), counts[0].numpy().tolist()))
+    latin = _char_ids("moskva", 2, plain.buckets) | _char_ids("moskva", 3, plain.buckets)
+    assert {by_id[i] for i in latin} == {2.0}    # once as written, once romanised
+    assert by_id[min(_word_ids(["москва"], 1, plain.buckets))] == 1.0  # words stay as written
+    # A Latin-script word is not read twice.
+    np.testing.assert_array_equal(ids[1].numpy(), plain_ids[1].numpy())
+    np.testing.assert_array_equal(counts[1].numpy(), plain_counts[1].numpy())
+
+
+def test_the_fingerprint_names_the_romanisation_when_bags_use_it(monkeypatch):
+    plain, romanized = ngrams.NgramSpec(), ngrams.NgramSpec(romanized=True)
+    before = ngrams.fingerprint(plain), ngrams.fingerprint(romanized)
+    assert before[0] != before[1]
+    monkeypatch.setattr(ngrams.romanize, "fingerprint", lambda: "another romanisation")
+    assert ngrams.fingerprint(plain) == before[0]
+    assert ngrams.fingerprint(romanized) != before[1]
 
 
 def test_idf_and_layer_equal_scikit_learns_sublinear_tfidf():

@@ -249,6 +249,22 @@ def test_a_wide_run_trains_reads_back_and_serves_with_argmax(model, tiny_corpus,
     assert abs(scored.scores[0].sum() - 1) < 1e-5
 
 
+def test_a_romanized_run_serves_raw_text_in_another_script_as_its_model_scores_it(
+        tiny_corpus, tmp_path):
+    """--wide_romanized reaches config.json and the export: the SavedModel romanises inside
+    its graph as the input pipeline does."""
+    config = task.ExperimentConfig(
+        model="linear", dataset="jsonl", langs=("en", "fr"), manual_dir=tiny_corpus,
+        data_dir=str(tmp_path / "tfds"), label_space="shared", wide_romanized=True,
+        wide_buckets=1 << 14, batch_size=8, epochs=1, steps_per_epoch=3, learning_rate=0.05,
+        seed=1)
+    run_dir = str(tmp_path / "run")
+    training.train(config, run_dir, verbose=0)
+    run = rundir.load(run_dir)
+    assert task.input_spec(run.config).ngrams.romanized
+    served_and_scored(run_dir, run, "Доктор в больнице дал вакцину.", "en", "health")
+
+
 def test_a_wide_branch_or_softmax_is_refused_for_a_model_without_one():
     with pytest.raises(ValueError, match="--wide=true: --model=cnn has no wide branch"):
         task.ExperimentConfig(model="cnn", langs=("en",), wide="true")

@@ -187,9 +187,14 @@ class ExperimentConfig:
         if self.output not in ("auto",) + spec.outputs:
             raise ValueError(f"--output={self.output}: --model={self.model} gives "
                              f"{' or '.join(spec.outputs)} scores")
+        char_orders = ()
         if self.reads_ngrams:  # errors name the flag before any work starts
-            ngrams_lib.parse_orders(self.wide_char_ngrams, "wide_char_ngrams")
+            char_orders = ngrams_lib.parse_orders(self.wide_char_ngrams, "wide_char_ngrams")
             ngrams_lib.parse_orders(self.wide_word_ngrams, "wide_word_ngrams")
+        if self.wide_romanized and not char_orders:
+            raise ValueError(f"--wide_romanized=true: it adds character n-grams to a wide branch, "
+                             f"and --model={self.model} with --wide={self.wide} "
+                             f"--wide_char_ngrams={self.wide_char_ngrams!r} reads none")
         if not spec.multilingual and len(self.langs) != 1:
             raise ValueError(f"--model={self.model} is monolingual: give one language in --langs "
                              f"(got {','.join(self.langs)}), or use a multilingual model: "

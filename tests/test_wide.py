@@ -271,6 +271,10 @@ def test_a_wide_branch_or_softmax_is_refused_for_a_model_without_one():
     with pytest.raises(ValueError, match="--output=softmax: --model=cnn gives sigmoid scores"):
         task.ExperimentConfig(model="cnn", langs=("en",), output="softmax")
     assert task.ExperimentConfig(model="cnn", langs=("en",)).reads_ngrams is False
+    for settings in (dict(model="cnn"), dict(model="mhan_att", wide="false"),
+                     dict(model="linear", wide_char_ngrams="")):
+        with pytest.raises(ValueError, match="--wide_romanized=true: .* reads none"):
+            task.ExperimentConfig(langs=("en",), wide_romanized=True, **settings)
     assert task.ExperimentConfig(model="mhan_att", langs=("en",)).reads_ngrams is True
     with pytest.raises(ValueError, match="--wide_buckets"):
         task.ExperimentConfig(model="mhan_att", langs=("en",), wide_buckets=0)

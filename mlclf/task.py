@@ -143,6 +143,10 @@ class ExperimentConfig:
         0.0, "Fraction of training documents scored by the wide branch alone (the deep part's "
         "logits left out at random), so that it learns to classify on its own, as it must for a "
         "language never trained on with --unseen_reads=wide.", values="[0, 1)")
+    wide_shared_weight: float = setting(
+        1.0, "With language copies: the weight of the shared n-gram features beside each "
+        "language's own copies (0: a training language reads its copies alone).",
+        values="[0, 1]")
     max_sentences: int = setting(30, "Sentences kept per document (hierarchical models).",
                                  values="[1, inf)")
     max_words: int = setting(30, "Words per sentence (hierarchical) or per document (flat).",

@@ -146,6 +146,29 @@ def test_language_copies_are_per_language_and_left_out_for_an_unseen_language():
     assert np.all(logits[0] > 0) and np.all(logits[1] == 0)  # -1: the shared kernel alone
 
 
+def test_shared_weight_scales_the_shared_kernel_for_training_languages_only():
+    ids = tf.constant([[1, 2, 0]] * 3, tf.int64)
+    counts = tf.constant([[1.0, 1.0, 0.0]] * 3)
+    lang_id = tf.constant([0, 1, -1])
+    logits = {}
+    for weight in (0.0, 0.5, 1.0):
+        layer = wide_lib.NgramLinear(num_outputs=2, buckets=8, num_languages=2,
+                                     shared_weight=weight)
+        layer(ids, counts, lang_id)
+        layer.kernel.assign(tf.fill(layer.kernel.shape, 1.0))         # shared: 1 per feature
+        layer.language_kernel.assign(tf.fill(layer.kernel.shape, 10.0))  # copies: 10
+        logits[weight] = layer(ids, counts, lang_id).numpy()
+    # Two features of value 1/sqrt(2) each (idf 1, L2-normalised): each kernel adds sqrt(2) x
+    # its entries.
+    unit = np.sqrt(2.0)
+    for weight, value in logits.items():
+        np.testing.assert_allclose(value[:2], (weight + 10.0) * unit, rtol=1e-6)
+        np.testing.assert_allclose(value[2], unit, rtol=1e-6)  # unseen: shared alone
+    layer = wide_lib.NgramLinear.from_config(
+        wide_lib.NgramLinear(2, 8, 2, shared_weight=0.25).get_config())
+    assert layer.shared_weight == 0.25
+
+
 def test_softmax_scores_are_a_distribution_over_the_documents_language():
     # language 0: outputs 0-1; 1: 1-2; the last row (head.language_masks): every output
     masks = np.array([[1, 1, 0], [0, 1, 1], [1, 1, 1]], np.float32)

@@ -38,6 +38,7 @@ class HeadSpec:
     wide_gain: float = 1.0                # the wide logits' scale (NgramLinear's gain)
     unseen_wide_alone: bool = False       # lang_id -1 reads the wide branch alone
     wide_alone_fraction: float = 0.0      # training documents read so too, at random
+    wide_shared_weight: float = 1.0       # NgramLinear's shared_weight
     # `task.ngram_frequencies` of the training split: the wide branch's idf (None when the
     # weights will be loaded instead).
     wide_frequencies: Optional[dict] = dataclasses.field(default=None, compare=False)
@@ -69,7 +70,8 @@ def scores(document, inputs: dict, head: HeadSpec, with_logits: bool = False):
                                       name="deep_logits")(parts[0], inputs["lang_id"])
     if head.wide_buckets:
         wide = wide_lib.NgramLinear(head.num_outputs, head.wide_buckets, head.wide_languages,
-                                    gain=head.wide_gain, name="wide")
+                                    gain=head.wide_gain, shared_weight=head.wide_shared_weight,
+                                    name="wide")
         parts.append(wide(inputs["ngram_ids"], inputs["ngram_counts"], inputs["lang_id"]))
         if head.wide_frequencies is not None:
             wide.set_idf(head.wide_frequencies)
@@ -145,4 +147,5 @@ def for_run(config, resources) -> HeadSpec:
         wide_gain=config.wide_learning_rate / config.learning_rate,
         unseen_wide_alone=config.unseen_reads == "wide",
         wide_alone_fraction=config.wide_alone_fraction,
+        wide_shared_weight=config.wide_shared_weight if resources.wide_language_copies else 1.0,
         wide_frequencies=resources.ngram_frequencies)

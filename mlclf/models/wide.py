@@ -17,7 +17,9 @@ With `num_languages`, each feature also has a copy of its own in every language 
 with the document's language into a second kernel): the shared kernel learns what holds across
 languages, each language's copy what is particular to it ("frustratingly easy" domain
 adaptation, Daumé III 2007). A document of a language the model never trained on (lang_id -1)
-is read with the shared kernel alone.
+is read with the shared kernel alone. `shared_weight` scales the shared kernel's logits for
+a training language's documents (0: each language reads its own copies alone, a linear model
+per language; an unseen language still reads the shared kernel at weight 1).
 """
 import keras
 import numpy as np
@@ -52,10 +54,12 @@ def idf_weights(document_frequency, num_documents: int, min_df: int = 2) -> np.n
 class NgramLinear(keras.layers.Layer):
     """(ngram_ids [B, F], ngram_counts [B, F], lang_id [B]) -> logits [B, num_outputs]."""
 
-    def __init__(self, num_outputs, buckets, num_languages=0, gain=1.0, **kwargs):
+    def __init__(self, num_outputs, buckets, num_languages=0, gain=1.0, shared_weight=1.0,
+                 **kwargs):
         super().__init__(**kwargs)
         self.num_outputs = num_outputs
         self.gain = float(gain)
+        self.shared_weight = float(shared_weight)
         self.buckets = buckets
         self.num_languages = num_languages
         self.supports_jit = False  # the bag's non-zero values: a data-dependent shape
@@ -101,6 +105,7 @@ class NgramLinear(keras.layers.Layer):
         if self.num_languages:
             lang_id = tf.cast(lang_id, tf.int64)
             known = lang_id >= 0
+            logits *= tf.where(known, self.shared_weight, 1.0)[:, None]
             copies = language_copy_ids(ids, tf.maximum(lang_id, 0), self.buckets)
             logits += self._logits(copies, tf.where(known[:, None], counts, 0.0),
                                    self.language_kernel, self.language_idf)
@@ -108,4 +113,5 @@ class NgramLinear(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "num_outputs": self.num_outputs,
-                "buckets": self.buckets, "num_languages": self.num_languages, "gain": self.gain}
+                "buckets": self.buckets, "num_languages": self.num_languages, "gain": self.gain,
+                "shared_weight": self.shared_weight}

@@ -145,7 +145,8 @@ class ExperimentConfig:
         "language never trained on with --unseen_reads=wide.", values="[0, 1)")
     wide_shared_weight: float = setting(
         1.0, "With language copies: the weight of the shared n-gram features beside each "
-        "language's own copies (0: a training language reads its copies alone).",
+        "language's own copies (0: a training language reads its copies alone, and the shared "
+        "weights, all that a language never trained on reads, learn nothing).",
         values="[0, 1]")
     max_sentences: int = setting(30, "Sentences kept per document (hierarchical models).",
                                  values="[1, inf)")
@@ -418,6 +419,11 @@ def build_resources(config: ExperimentConfig, train_examples: dict) -> Resources
     copies = (config.wide_language_copies == "true"
               or (config.wide_language_copies == "auto" and config.label_space == "shared"
                   and len(train_examples) > 1))
+    if config.wide_shared_weight != 1.0 and not (config.reads_ngrams and copies):
+        raise ValueError(f"--wide_shared_weight={config.wide_shared_weight}: the wide branch "
+                         f"has no language copies to weigh the shared n-grams against (they "
+                         f"need --wide_language_copies=true, or auto with "
+                         f"--label_space=shared and several languages)")
     resources = Resources(list(train_examples), vocabulary, label_space, input_spec(config),
                           at_least_one, activation, config.reads_ngrams and copies)
     if config.reads_ngrams:

@@ -1,4 +1,5 @@
 """Experiment assembly: what task.build_resources learns from the training split."""
+import pytest
 import tensorflow as tf
 
 from mlclf import task
@@ -35,3 +36,12 @@ def test_per_language_labels_are_ordered_by_global_frequency_within_each_languag
                                    label_space="per_language")
     space = task.build_resources(config, train).label_space
     assert space.output_names == ["joy", "anger", "joy", "surprise"]
+
+
+def test_a_shared_weight_without_language_copies_is_refused_naming_the_flag():
+    train = {"af": _examples([["joy"], ["anger"]]), "en": _examples([["joy"], ["anger"]])}
+    config = task.ExperimentConfig(model="mhan_att", dataset="jsonl", langs=("af", "en"),
+                                   label_space="per_language", wide="true",
+                                   wide_shared_weight=0.0)
+    with pytest.raises(ValueError, match="--wide_shared_weight=0.0: .*no language copies"):
+        task.build_resources(config, train)

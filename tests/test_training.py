@@ -1,6 +1,8 @@
 """End to end on a tiny corpus: train, resume, refuse to overwrite, stop on NaN, evaluate."""
+import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -62,22 +64,31 @@ def test_training_writes_the_run_directory_and_learns(tiny_corpus, tmp_path):
                       for lang in ("en", "fr") for split in ("test", "train", "validation")]
 
 
-def test_same_seed_gives_the_same_run(tiny_corpus, tmp_path):
-    config = _config(tiny_corpus, tmp_path, epochs=1)
-    first = _train(config, tmp_path / "a")
-    second = _train(config, tmp_path / "b")
-    assert first == second
+@pytest.fixture(scope="module")
+def finished(tiny_corpus, tmp_path_factory):
+    """(config, run directory, results) of a finished one-epoch run, shared by the tests that
+    train it again or try to overwrite it."""
+    tmp = tmp_path_factory.mktemp("finished")
+    config = _config(tiny_corpus, tmp, epochs=1)
+    return config, tmp / "run", _train(config, tmp / "run")
 
 
-def test_finished_or_different_run_dir_is_not_overwritten(tiny_corpus, tmp_path):
-    config = _config(tiny_corpus, tmp_path, epochs=1)
-    _train(config, tmp_path / "run")
+def test_same_seed_gives_the_same_run(finished, tmp_path):
+    config, _, first = finished
+    assert _train(config, tmp_path / "again") == first  # the corpus built already this time
+
+
+def test_finished_or_different_run_dir_is_not_overwritten(finished, tmp_path):
+    config, finished_dir, _ = finished
+    run_dir = tmp_path / "run"
+    shutil.copytree(finished_dir, run_dir)
     with pytest.raises(rundir.RunDirExists, match="finished"):
-        _train(config, tmp_path / "run")
-    other = _config(tiny_corpus, tmp_path, epochs=1, hidden=8)
+        _train(config, run_dir)
+    other = dataclasses.replace(config, hidden=8, steps_per_epoch=2)
     with pytest.raises(rundir.RunDirExists, match="--overwrite"):
-        _train(other, tmp_path / "run")
-    _train(other, tmp_path / "run", overwrite=True)
+        _train(other, run_dir)
+    _train(other, run_dir, overwrite=True)
+    assert json.loads((run_dir / rundir.CONFIG).read_text())["hidden"] == 8
 
 
 def test_interrupted_training_resumes_from_the_last_checkpoint(tiny_corpus, tmp_path,

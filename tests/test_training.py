@@ -91,6 +91,9 @@ def test_finished_or_different_run_dir_is_not_overwritten(finished, tmp_path):
     assert json.loads((run_dir / rundir.CONFIG).read_text())["hidden"] == 8
 
 
+# Trains twice; the default suite's tests/test_interrupted_runs.py kills a run at the same
+# step (9, checkpoints every 2) and checks the rerun's weights equal an uninterrupted run's.
+@pytest.mark.slow
 def test_interrupted_training_resumes_from_the_last_checkpoint(tiny_corpus, tmp_path,
                                                                 monkeypatch):
     config = _config(tiny_corpus, tmp_path, epochs=2, steps_per_epoch=6)

@@ -139,10 +139,6 @@ class ExperimentConfig:
         "model with a wide branch and a deep part: wide (the n-gram branch alone: the deep part "
         "knows few of its words, and its logits then add a bias) | all (both).",
         choices=("wide", "all"))
-    wide_alone_fraction: float = setting(
-        0.0, "Fraction of training documents scored by the wide branch alone (the deep part's "
-        "logits left out at random), so that it learns to classify on its own, as it must for a "
-        "language never trained on with --unseen_reads=wide.", values="[0, 1)")
     wide_shared_weight: float = setting(
         1.0, "With language copies: the weight of the shared n-gram features beside each "
         "language's own copies (0: a training language reads its copies alone, and the shared "

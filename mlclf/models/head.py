@@ -37,7 +37,6 @@ class HeadSpec:
     wide_languages: int = 0               # language copies of the n-gram features (0: none)
     wide_gain: float = 1.0                # the wide logits' scale (NgramLinear's gain)
     unseen_wide_alone: bool = False       # lang_id -1 reads the wide branch alone
-    wide_alone_fraction: float = 0.0      # training documents read so too, at random
     wide_shared_weight: float = 1.0       # NgramLinear's shared_weight
     # `task.ngram_frequencies` of the training split: the wide branch's idf (None when the
     # weights will be loaded instead).
@@ -65,9 +64,8 @@ def scores(document, inputs: dict, head: HeadSpec, with_logits: bool = False):
     if document is not None:
         parts.append(keras.layers.Dense(head.num_outputs, name="logits",
                                         dtype="float32")(document))  # float32, mixed precision
-        if head.wide_buckets and (head.unseen_wide_alone or head.wide_alone_fraction):
-            parts[0] = DeepLogitsGate(head.unseen_wide_alone, head.wide_alone_fraction,
-                                      name="deep_logits")(parts[0], inputs["lang_id"])
+        if head.wide_buckets and head.unseen_wide_alone:
+            parts[0] = TrainedLanguagesOnly(name="deep_logits")(parts[0], inputs["lang_id"])
     if head.wide_buckets:
         wide = wide_lib.NgramLinear(head.num_outputs, head.wide_buckets, head.wide_languages,
                                     gain=head.wide_gain, shared_weight=head.wide_shared_weight,
@@ -82,30 +80,14 @@ def scores(document, inputs: dict, head: HeadSpec, with_logits: bool = False):
 
 
 @register
-class DeepLogitsGate(keras.layers.Layer):
-    """(logits [B, outputs], lang_id [B]) -> the deep part's logits, 0 for the documents the
-    wide branch scores alone: with `unseen`, those in a language never trained on (lang_id -1,
-    `--unseen_reads=wide`); in training, a seeded random `fraction` of all documents
-    (`--wide_alone_fraction`)."""
+class TrainedLanguagesOnly(keras.layers.Layer):
+    """(logits [B, outputs], lang_id [B]) -> the deep part's logits, 0 for documents in a
+    language never trained on (lang_id -1), which the wide branch scores alone
+    (`--unseen_reads=wide`)."""
 
-    def __init__(self, unseen=True, fraction=0.0, **kwargs):
-        super().__init__(**kwargs)
-        self.unseen = bool(unseen)
-        self.fraction = float(fraction)
-        if self.fraction:
-            self.seed_generator = keras.random.SeedGenerator()
-
-    def call(self, logits, lang_id, training=None):
-        keep = tf.ones(tf.shape(lang_id), tf.bool)
-        if self.unseen:
-            keep &= tf.cast(lang_id, tf.int32) >= 0
-        if training and self.fraction:
-            keep &= keras.random.uniform(tf.shape(lang_id),
-                                         seed=self.seed_generator) >= self.fraction
-        return logits * tf.cast(keep, logits.dtype)[:, None]
-
-    def get_config(self):
-        return {**super().get_config(), "unseen": self.unseen, "fraction": self.fraction}
+    def call(self, logits, lang_id):
+        known = tf.cast(tf.cast(lang_id, tf.int32) >= 0, logits.dtype)
+        return logits * known[:, None]
 
 
 @register
@@ -146,6 +128,5 @@ def for_run(config, resources) -> HeadSpec:
         wide_languages=len(resources.languages) if resources.wide_language_copies else 0,
         wide_gain=config.wide_learning_rate / config.learning_rate,
         unseen_wide_alone=config.unseen_reads == "wide",
-        wide_alone_fraction=config.wide_alone_fraction,
         wide_shared_weight=config.wide_shared_weight if resources.wide_language_copies else 1.0,
         wide_frequencies=resources.ngram_frequencies)

@@ -133,6 +133,11 @@ def peer_scores(corpus, train_langs, test_langs, config, split="test") -> dict:
     return scores
 
 
+def load_average() -> list:
+    """The 1-, 5- and 15-minute load averages, stored beside a row's time."""
+    return [round(value, 2) for value in os.getloadavg()]
+
+
 def run_dir(corpus, name) -> str:
     """Where the row `name` of `corpus` trains (--runs/<corpus>/<name>)."""
     return os.path.join(FLAGS.runs, corpus, name)
@@ -163,11 +168,11 @@ def run_corpus(corpus, stored):
     stored["langs"] = langs
 
     def record(name, scores, seconds, settings):
-        load_average = [round(value, 2) for value in os.getloadavg()]
+        load = load_average()
         rows[name] = {"scores": scores, "seconds": seconds, "settings": settings,
-                      "load_average": load_average}
+                      "load_average": load}
         print(f"{corpus} {name}: mean {100 * np.mean(list(scores.values())):.2f} "
-              f"({seconds:.0f} s, load {load_average[0]})", flush=True)
+              f"({seconds:.0f} s, load {load[0]})", flush=True)
 
     for name in FLAGS.rows:
         if name == "peer":

@@ -147,11 +147,6 @@ def training_groups(pool, held_out) -> dict:
     return groups
 
 
-def _load() -> tuple:
-    load = os.getloadavg()
-    return tuple(round(value, 2) for value in load)
-
-
 def _store(path, value) -> None:
     with open(path, "w", encoding="utf-8") as f:
         json.dump(value, f, indent=1)
@@ -218,10 +213,10 @@ def run_corpus(corpus: str) -> None:
                     "corpus": corpus, "model": model, "held_out": lang, "split": split,
                     "lever": _lever(), "score": scores[lang], "decision": rules[lang],
                     "train_langs": train,
-                    "seconds": round(seconds, 1), "load_average": _load(),
+                    "seconds": round(seconds, 1), "load_average": quality.load_average(),
                     "settings": describe(model), "command": _command()})
                 print(f"{corpus} {model} without {lang}: {100 * scores[lang]:.1f} "
-                      f"({seconds:.0f} s, load {_load()[0]})", flush=True)
+                      f"({seconds:.0f} s, load {quality.load_average()[0]})", flush=True)
         if model != "peer" and FLAGS.supervised and split == "test":
             everything = pool + [lang for lang in held_out if lang not in pool and
                                  corpora.split_sizes(corpus, lang, data_dir=probe.data_dir,
@@ -232,7 +227,8 @@ def run_corpus(corpus: str) -> None:
             _store(os.path.join(FLAGS.results, f"{corpus}-{model}-supervised.json"), {
                 "corpus": corpus, "model": model, "scores": scores, "decision": rules,
                 "train_langs": everything, "seconds": round(seconds, 1),
-                "load_average": _load(), "settings": describe(model), "command": _command()})
+                "load_average": quality.load_average(), "settings": describe(model),
+                "command": _command()})
             print(f"{corpus} {model} supervised: mean "
                   f"{100 * np.mean(list(scores.values())):.1f} ({seconds:.0f} s)", flush=True)
 

@@ -41,3 +41,12 @@ def write_tiny_corpus(root, docs_per_label=(24, 6, 8), seed=0):
 @pytest.fixture(scope="session")
 def tiny_corpus(tmp_path_factory):
     return write_tiny_corpus(str(tmp_path_factory.mktemp("tiny_corpus")))
+
+
+@pytest.fixture(scope="session")
+def tiny_data_dir(tmp_path_factory):
+    """A TFDS data dir shared by the tiny runs of every module: the tiny corpus is built, and
+    each split tokenised and hashed into n-gram bags, by the first run that reads it (some 30 s
+    of tracing per fresh data dir) instead of once per test. A test that checks what a run
+    builds in its data dir keeps one of its own. (Under pytest-xdist each worker has its own.)"""
+    return str(tmp_path_factory.mktemp("tiny_tfds"))

@@ -9,9 +9,9 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def test_cnn_preset_trains_and_evaluates_an_unseen_language(tiny_corpus, tmp_path):
+def test_cnn_preset_trains_and_evaluates_an_unseen_language(tiny_corpus, tiny_data_dir, tmp_path):
     run_dir = tmp_path / "run"
-    common = [f"--manual_dir={tiny_corpus}", f"--data_dir={tmp_path / 'tfds'}"]
+    common = [f"--manual_dir={tiny_corpus}", f"--data_dir={tiny_data_dir}"]
     # flags/cnn_cpu.cfg, made tiny; English only: French is never seen in training.
     subprocess.run([sys.executable, "train.py", "--flagfile=flags/cnn_cpu.cfg",
                     "--dataset=jsonl", "--langs=en", "--max_words=16", "--embed_dim=8",

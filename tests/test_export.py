@@ -88,7 +88,7 @@ def corpus(tiny_corpus, tmp_path_factory):
 SETTINGS = {
     # Hierarchical, per-language parts, vocabulary and heads: unknown languages are errors.
     "mhan_att": dict(model="mhan_att", vocab="per_language", embed_dim=8, hidden=8,
-                     max_sentences=4, max_words=8),
+                     max_sentences=4, max_words=8, wide_buckets=1 << 14),
     # Language-agnostic, shared vocabulary and labels: any language gets all outputs.
     "cnn": dict(model="cnn", label_space="shared", embed_dim=8, num_filters=4, max_words=24,
                 num_sampled=2),

@@ -41,10 +41,11 @@ def test_a_name_is_registered_once():
         models.register({NAME: models.get(NAME)})
 
 
-def test_a_model_registered_outside_mlclf_trains_evaluates_and_exports(tiny_corpus, tmp_path):
+def test_a_model_registered_outside_mlclf_trains_evaluates_and_exports(tiny_corpus,
+                                                                       tiny_data_dir, tmp_path):
     config = task.ExperimentConfig(
         model=NAME, dataset="jsonl", langs=("en", "fr"), manual_dir=tiny_corpus,
-        data_dir=str(tmp_path / "tfds"), label_space="shared", embed_dim=16, max_words=24,
+        data_dir=tiny_data_dir, label_space="shared", embed_dim=16, max_words=24,
         batch_size=8, epochs=3, steps_per_epoch=8, learning_rate=0.05, seed=2)
     assert not config.hierarchical  # the registry's trait, asked through the config
     run_dir = str(tmp_path / "run")

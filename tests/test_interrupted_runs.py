@@ -55,11 +55,11 @@ sys.exit("the run was not killed")
 
 
 @pytest.fixture(scope="module")
-def config(tiny_corpus, tmp_path_factory):
+def config(tiny_corpus, tiny_data_dir):
     return task.ExperimentConfig(
         model="mhan_att", dataset="jsonl", langs=("en", "fr"), manual_dir=tiny_corpus,
-        data_dir=str(tmp_path_factory.mktemp("tfds")), embed_dim=8, hidden=8, max_sentences=4,
-        max_words=8, batch_size=8, epochs=2, steps_per_epoch=5, learning_rate=0.05, seed=4)
+        data_dir=tiny_data_dir, embed_dim=8, hidden=8, max_sentences=4, max_words=8,
+        wide_buckets=1 << 14, batch_size=8, epochs=2, steps_per_epoch=5, learning_rate=0.05, seed=4)
 
 
 @pytest.fixture(scope="module")

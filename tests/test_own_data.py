@@ -35,7 +35,8 @@ def trained(tmp_path_factory):
             writer.writerows([row["lang"], row["text"], row["labels"][0]] for row in rows)
     _mlclf("train", "--dataset=csv", f"--manual_dir={tmp / 'csv'}", "--text_column=body",
            "--label_column=topic", "--lang_column=language", "--langs=en,fr",
-           "--embed_dim=8", "--hidden=8", "--max_sentences=4", "--max_words=8", "--batch_size=8",
+           "--embed_dim=8", "--hidden=8", "--max_sentences=4", "--max_words=8",
+           "--wide_buckets=16384", "--batch_size=8",
            "--epochs=1", "--steps_per_epoch=4", f"--data_dir={tmp / 'tfds'}",
            f"--run_dir={tmp / 'run'}", cwd=tmp)
     return tmp, tmp / "run"

@@ -37,12 +37,12 @@ print(json.dumps({name: value.numpy().tolist() for name, value in outputs.items(
 
 
 @pytest.fixture(scope="module")
-def run(tiny_corpus, tmp_path_factory):
+def run(tiny_corpus, tiny_data_dir, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("predict")
     config = task.ExperimentConfig(
         model="mhan_att", dataset="jsonl", langs=("en", "fr"), manual_dir=tiny_corpus,
-        data_dir=str(tmp / "tfds"), embed_dim=8, hidden=8, max_sentences=4, max_words=8,
-        batch_size=8, epochs=1, steps_per_epoch=4, learning_rate=0.05, seed=1)
+        data_dir=tiny_data_dir, embed_dim=8, hidden=8, max_sentences=4, max_words=8,
+        wide_buckets=1 << 14, batch_size=8, epochs=1, steps_per_epoch=4, learning_rate=0.05, seed=1)
     run_dir = str(tmp / "run")
     training.train(config, run_dir, verbose=0)
     return run_dir

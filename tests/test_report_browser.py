@@ -19,21 +19,15 @@ needs_browser = pytest.mark.skipif(
     "(apt-get install chromium chromium-driver; .ci/run installs them)")
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    """One TFDS build of the tiny corpus for both runs."""
-    return str(tmp_path_factory.mktemp("tfds"))
-
-
 @pytest.fixture(scope="module", params=["mhan_att", "cnn"])
-def evaluated(request, tiny_corpus, data_dir, tmp_path_factory):
+def evaluated(request, tiny_corpus, tiny_data_dir, tmp_path_factory):
     """(report dir, predictions path) of a tiny trained run of the given model."""
     tmp = tmp_path_factory.mktemp(request.param)
     config = task.ExperimentConfig(
         model=request.param, dataset="jsonl", langs=("en", "fr"), manual_dir=tiny_corpus,
-        data_dir=data_dir, embed_dim=16, hidden=16, num_filters=8, num_sampled=1,
-        max_sentences=4, max_words=8, batch_size=8, epochs=1, steps_per_epoch=4,
-        learning_rate=0.01, seed=3,
+        data_dir=tiny_data_dir, embed_dim=16, hidden=16, num_filters=8, num_sampled=1,
+        max_sentences=4, max_words=8, wide_buckets=1 << 14, batch_size=8, epochs=1,
+        steps_per_epoch=4, learning_rate=0.01, seed=3,
         label_space="shared" if request.param == "cnn" else "per_language")
     training.train(config, str(tmp / "run"), verbose=0)
     predictions = tmp / "predictions.jsonl"

@@ -14,11 +14,12 @@ from mlclf import evaluation, metrics, rundir, task, text, training
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _config(corpus, tmp_path, **overrides):
+def _config(corpus, data_dir, **overrides):
+    # The wide branch at a test's size (1M buckets by default; tests/test_wide.py tests it).
     settings = dict(model="mhan_att", dataset="jsonl", langs=("en", "fr"), manual_dir=corpus,
-                    data_dir=str(tmp_path / "tfds"), embed_dim=16, hidden=16, max_sentences=4,
-                    max_words=8, batch_size=8, epochs=2, steps_per_epoch=6,
-                    learning_rate=0.01, seed=3)
+                    data_dir=str(data_dir), embed_dim=16, hidden=16, max_sentences=4,
+                    max_words=8, wide_buckets=1 << 14, batch_size=8, epochs=2,
+                    steps_per_epoch=6, learning_rate=0.01, seed=3)
     settings.update(overrides)
     return task.ExperimentConfig(**settings)
 
@@ -29,7 +30,8 @@ def _train(config, run_dir, **kwargs):
 
 def test_training_writes_the_run_directory_and_learns(tiny_corpus, tmp_path):
     run_dir = tmp_path / "run"
-    results = _train(_config(tiny_corpus, tmp_path, epochs=4), run_dir)
+    # A data dir of its own: the test checks the token caches the run writes there.
+    results = _train(_config(tiny_corpus, tmp_path / "tfds", epochs=4), run_dir)
     for name in ("config.json", "flags.cfg", "metrics.json", "vocab", "labels",
                  rundir.BEST_WEIGHTS, "tensorboard"):
         assert (run_dir / name).exists(), name
@@ -67,9 +69,10 @@ def test_training_writes_the_run_directory_and_learns(tiny_corpus, tmp_path):
 @pytest.fixture(scope="module")
 def finished(tiny_corpus, tmp_path_factory):
     """(config, run directory, results) of a finished one-epoch run, shared by the tests that
-    train it again or try to overwrite it."""
+    train it again or try to overwrite it. Its data dir is its own: the run builds the corpus,
+    which the same-seed test's run then finds built."""
     tmp = tmp_path_factory.mktemp("finished")
-    config = _config(tiny_corpus, tmp, epochs=1)
+    config = _config(tiny_corpus, tmp / "tfds", epochs=1)
     return config, tmp / "run", _train(config, tmp / "run")
 
 
@@ -94,9 +97,9 @@ def test_finished_or_different_run_dir_is_not_overwritten(finished, tmp_path):
 # Trains twice; the default suite's tests/test_interrupted_runs.py kills a run at the same
 # step (9, checkpoints every 2) and checks the rerun's weights equal an uninterrupted run's.
 @pytest.mark.slow
-def test_interrupted_training_resumes_from_the_last_checkpoint(tiny_corpus, tmp_path,
-                                                                monkeypatch):
-    config = _config(tiny_corpus, tmp_path, epochs=2, steps_per_epoch=6)
+def test_interrupted_training_resumes_from_the_last_checkpoint(tiny_corpus, tiny_data_dir,
+                                                                tmp_path, monkeypatch):
+    config = _config(tiny_corpus, tiny_data_dir, epochs=2, steps_per_epoch=6)
     run_dir = tmp_path / "run"
     original = training.StopOnNaN.on_train_batch_end
     seen = {"steps": 0}
@@ -125,7 +128,8 @@ def test_interrupted_training_resumes_from_the_last_checkpoint(tiny_corpus, tmp_
     assert set(results["test"]) == {"en", "fr"}
 
 
-def test_nan_loss_stops_with_a_clear_message(tiny_corpus, tmp_path, monkeypatch):
+def test_nan_loss_stops_with_a_clear_message(tiny_corpus, tiny_data_dir, tmp_path,
+                                             monkeypatch):
     import keras
     from mlclf import losses
 
@@ -134,16 +138,17 @@ def test_nan_loss_stops_with_a_clear_message(tiny_corpus, tmp_path, monkeypatch)
 
     monkeypatch.setattr(losses, "for_activation", lambda activation: nan_loss)
     with pytest.raises(training.TrainingDiverged, match="learning_rate"):
-        _train(_config(tiny_corpus, tmp_path, epochs=1), tmp_path / "run")
+        _train(_config(tiny_corpus, tiny_data_dir, epochs=1), tmp_path / "run")
 
 
-def test_train_and_evaluate_commands(tiny_corpus, tmp_path):
+def test_train_and_evaluate_commands(tiny_corpus, tiny_data_dir, tmp_path):
     run_dir = tmp_path / "cli_run"
-    common = [f"--manual_dir={tiny_corpus}", f"--data_dir={tmp_path / 'tfds'}"]
+    common = [f"--manual_dir={tiny_corpus}", f"--data_dir={tiny_data_dir}"]
     subprocess.run([sys.executable, "train.py", "--model=mhan_both", "--dataset=jsonl",
                     "--langs=en,fr", "--embed_dim=8", "--hidden=8", "--max_sentences=3",
-                    "--max_words=6", "--epochs=1", "--steps_per_epoch=3", "--label_space=shared",
-                    f"--run_dir={run_dir}"] + common, cwd=REPO, check=True, capture_output=True)
+                    "--max_words=6", "--wide_buckets=16384", "--epochs=1", "--steps_per_epoch=3",
+                    "--label_space=shared", f"--run_dir={run_dir}"] + common,
+                   cwd=REPO, check=True, capture_output=True)
     # A single-label corpus: softmax scores, decided by the best label; no threshold to tune.
     refused = subprocess.run([sys.executable, "evaluate.py", f"--run_dir={run_dir}",
                               "--split=test", "--tune_threshold"],

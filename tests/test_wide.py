@@ -241,10 +241,11 @@ def test_a_training_step_moves_only_the_kernel_rows_of_the_batchs_ngrams():
 
 
 @pytest.mark.parametrize("model", ["linear", "mhan_att"])
-def test_a_wide_run_trains_reads_back_and_serves_with_argmax(model, tiny_corpus, tmp_path):
+def test_a_wide_run_trains_reads_back_and_serves_with_argmax(model, tiny_corpus, tiny_data_dir,
+                                                             tmp_path):
     config = task.ExperimentConfig(
         model=model, dataset="jsonl", langs=("en", "fr"), manual_dir=tiny_corpus,
-        data_dir=str(tmp_path / "tfds"), label_space="shared", wide="true", wide_buckets=1 << 14,
+        data_dir=tiny_data_dir, label_space="shared", wide="true", wide_buckets=1 << 14,
         embed_dim=8, hidden=8, max_sentences=4, max_words=8,
         batch_size=8, epochs=3, steps_per_epoch=6, learning_rate=0.05, seed=1)
     run_dir = str(tmp_path / "run")
@@ -268,12 +269,12 @@ def test_a_wide_run_trains_reads_back_and_serves_with_argmax(model, tiny_corpus,
 
 
 def test_a_romanized_run_serves_raw_text_in_another_script_as_its_model_scores_it(
-        tiny_corpus, tmp_path):
+        tiny_corpus, tiny_data_dir, tmp_path):
     """--wide_romanized reaches config.json and the export: the SavedModel romanises inside
     its graph as the input pipeline does."""
     config = task.ExperimentConfig(
         model="linear", dataset="jsonl", langs=("en", "fr"), manual_dir=tiny_corpus,
-        data_dir=str(tmp_path / "tfds"), label_space="shared", wide_romanized=True,
+        data_dir=tiny_data_dir, label_space="shared", wide_romanized=True,
         wide_buckets=1 << 14, batch_size=8, epochs=1, steps_per_epoch=3, learning_rate=0.05,
         seed=1)
     run_dir = str(tmp_path / "run")
@@ -299,13 +300,13 @@ def test_a_wide_branch_or_softmax_is_refused_for_a_model_without_one():
 
 
 def test_an_unseen_language_is_read_with_every_shared_label_by_evaluation_and_export(
-        tiny_corpus, tmp_path):
+        tiny_corpus, tiny_data_dir, tmp_path):
     """mhan_both with a wide branch and softmax, trained on English alone: French, never seen,
     gets a distribution over every output of the shared space, in evaluate.py's code path and
     in the export, and shared words and n-grams carry over."""
     config = task.ExperimentConfig(
         model="mhan_both", dataset="jsonl", langs=("en",), manual_dir=tiny_corpus,
-        data_dir=str(tmp_path / "tfds"), label_space="shared", vocab="shared", wide="true",
+        data_dir=tiny_data_dir, label_space="shared", vocab="shared", wide="true",
         wide_buckets=1 << 14, embed_dim=8, hidden=8, max_sentences=4,
         max_words=8, batch_size=8, epochs=3, steps_per_epoch=6, learning_rate=0.05, seed=1)
     run_dir = str(tmp_path / "run")

@@ -8,10 +8,18 @@ cnn_throughput.md hold the figures).
 
 Row-sparse variables (`row_sparse_variables`: the wide branch's n-gram kernels, a million rows
 of which a batch reads a few percent) are updated lazily: only the rows of the batch's gradient
-move, and only their moments decay. That is Adam's arithmetic on those rows, but not dense
-Adam's result: dense Adam also decays every other row's moments and keeps moving a row by its
-momentum after its gradient is gone (TensorFlow Addons' LazyAdam makes the same choice). The
-cost of a step is then that of the batch's rows, not of the whole kernel.
+move, so a step costs the batch's rows, not the whole kernel. Dense Adam keeps moving a row by
+its momentum for dozens of steps after the row's gradient is gone; for a rare n-gram that carry
+is most of its movement (1 / (1 - beta_1 / sqrt(beta_2)), about 10 times its first step), and a
+lazy update that drops it (TensorFlow Addons' LazyAdam) learns rare n-grams about ten times more
+slowly, which cost 3.5 points of validation accuracy on SIB-200's short sentences
+(benchmarks/results/quality_levers.md). So the carry is applied at once: a row moves to where
+dense Adam's momentum would take it if no other gradient came (at the step size of its
+gradient's step). When a gradient comes back k steps later, the part of that carry dense Adam
+would not have applied yet is taken back, and the row's moments decay for the k steps, as dense
+Adam's would, before its update. Every row then stands where dense Adam would put it after its
+momentum has run out; apart from that carry, it is dense Adam's arithmetic while the step size
+holds still.
 """
 import keras
 import tensorflow as tf
@@ -88,10 +96,10 @@ class CompiledAdam(keras.optimizers.Adam):
     """keras.optimizers.Adam whose `apply` runs XLA-compiled (apply_compiled), for sparse
     gradients whose row count varies (the hierarchical models' embedding gradients have one
     row per distinct word of the batch); the `row_sparse` variables are updated lazily, only
-    at the rows of their gradient (the module docstring says how that differs from Adam), with
-    plain ops: a gather, a few passes over the rows and a scatter, which XLA's CPU scatter
-    would only slow down. Lazily on one replica only: across replicas, gradient rows are
-    gathered from each, and the update is dense Adam's."""
+    at the rows of their gradient, their momentum's carry applied at once (the module docstring
+    says how), with plain ops: a gather, a few passes over the rows and a scatter, which XLA's
+    CPU scatter would only slow down. Lazily on one replica only: across replicas, gradient rows
+    are gathered from each, and the update is dense Adam's."""
 
     def __init__(self, *args, row_sparse=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -117,31 +125,61 @@ class CompiledAdam(keras.optimizers.Adam):
             learning_rate = self._get_current_learning_rate()
             for gradient, variable in zip(grads, variables):
                 if isinstance(gradient, tf.IndexedSlices) and self._is_row_sparse(variable):
-                    self._lazy_update(_summed_rows(gradient), variable, learning_rate)
+                    last_step = self._last_steps[self._last_step_index[self._var_key(variable)]]
+                    self._lazy_update(_summed_rows(gradient), variable, last_step,
+                                      learning_rate)
             # The rest as before; Adam's step count (iterations) moves on there.
             grads = [gradient for gradient, row_sparse in zip(grads, lazy) if not row_sparse]
             variables = [variable for variable, row_sparse in zip(variables, lazy)
                          if not row_sparse]
         return apply_compiled(super().apply, self, grads, variables, sparse_rows_vary=True)
 
-    def _lazy_update(self, gradient: tf.IndexedSlices, variable, learning_rate) -> None:
-        """Adam's update of `variable` at the gradient's rows (each once), and of their
-        moments alone."""
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        # The step of each row's last gradient, for each row-sparse variable (0: none yet).
+        self._last_steps = [self.add_variable((variable.shape[0],), dtype="int64",
+                                              name=f"{variable.name}_last_step")
+                            for variable in variables if self._is_row_sparse(variable)]
+        self._last_step_index = {self._var_key(variable): index for index, variable in
+                                 enumerate(v for v in variables if self._is_row_sparse(v))}
+
+    def _step_size(self, learning_rate, step, dtype):
+        """Adam's alpha at `step` (1 for the first update): the learning rate, bias-corrected."""
+        step = tf.cast(step, dtype)
+        return (tf.cast(learning_rate, dtype) * tf.sqrt(1 - tf.pow(tf.cast(self.beta_2, dtype),
+                                                                   step))
+                / (1 - tf.pow(tf.cast(self.beta_1, dtype), step)))
+
+    def _lazy_update(self, gradient: tf.IndexedSlices, variable, last_step, learning_rate):
+        """Adam's update of `variable` at the gradient's rows (each once), and of their moments
+        alone, with the momentum's carry (the module docstring)."""
         variable = variable.value if isinstance(variable, keras.Variable) else variable
         dtype = variable.dtype
-        step = tf.cast(self.iterations + 1, dtype)
-        alpha = (tf.cast(learning_rate, dtype) * tf.sqrt(1 - tf.pow(tf.cast(self.beta_2, dtype),
-                                                                    step))
-                 / (1 - tf.pow(tf.cast(self.beta_1, dtype), step)))
+        beta_1, beta_2 = tf.cast(self.beta_1, dtype), tf.cast(self.beta_2, dtype)
+        ratio = beta_1 / tf.sqrt(beta_2)  # dense Adam's step shrinks by this much per step
+        step = self.iterations + 1
         index = self._get_variable_index(variable)
         momentum, velocity = self._momentums[index].value, self._velocities[index].value
+        last_step = last_step.value
         rows, values = gradient.indices, tf.cast(gradient.values, dtype)
-        m = tf.gather(momentum, rows)
-        m = m + (values - m) * (1 - self.beta_1)
-        v = tf.gather(velocity, rows)
-        v = v + (tf.square(values) - v) * (1 - self.beta_2)
+        last = tf.gather(last_step, rows)
+        skipped = tf.cast(step - last - 1, dtype)[:, None]  # steps without a gradient
+        m, v, row = tf.gather(momentum, rows), tf.gather(velocity, rows), tf.gather(variable, rows)
+        # The carry applied at the last gradient that dense Adam would still owe now.
+        last_alpha = self._step_size(learning_rate, tf.maximum(last, 1), dtype)[:, None]
+        row = row + (last_alpha * m / (tf.sqrt(v) + self.epsilon)
+                     * tf.pow(ratio, skipped + 1) / (1 - ratio))
+        m = m * tf.pow(beta_1, skipped)
+        v = v * tf.pow(beta_2, skipped)
+        m = m + (values - m) * (1 - beta_1)
+        v = v + (tf.square(values) - v) * (1 - beta_2)
         momentum.scatter_update(tf.IndexedSlices(m, rows))
         velocity.scatter_update(tf.IndexedSlices(v, rows))
-        # A gather and an update, several times faster than scatter_sub on CPU.
+        last_step.scatter_update(tf.IndexedSlices(tf.fill(tf.shape(rows), step), rows))
+        # This step and its momentum's carry (1 + ratio + ratio**2 + ...); a gather and an
+        # update, several times faster than scatter_sub on CPU.
+        alpha = self._step_size(learning_rate, step, dtype)
         variable.scatter_update(tf.IndexedSlices(
-            tf.gather(variable, rows) - m * alpha / (tf.sqrt(v) + self.epsilon), rows))
+            row - alpha * m / (tf.sqrt(v) + self.epsilon) / (1 - ratio), rows))

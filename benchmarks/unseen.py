@@ -208,15 +208,16 @@ def run_corpus(corpus: str) -> None:
             else:
                 scores, rules, seconds = _mlclf_scores(corpus, model, name, train, tested,
                                                        split)
+            load = quality.load_average()  # at the run's end, as quality.py records it
             for lang in tested:
                 _store(_record_path(corpus, model, lang), {
                     "corpus": corpus, "model": model, "held_out": lang, "split": split,
                     "lever": _lever(), "score": scores[lang], "decision": rules[lang],
                     "train_langs": train,
-                    "seconds": round(seconds, 1), "load_average": quality.load_average(),
+                    "seconds": round(seconds, 1), "load_average": load,
                     "settings": describe(model), "command": _command()})
                 print(f"{corpus} {model} without {lang}: {100 * scores[lang]:.1f} "
-                      f"({seconds:.0f} s, load {quality.load_average()[0]})", flush=True)
+                      f"({seconds:.0f} s, load {load[0]})", flush=True)
         if model != "peer" and FLAGS.supervised and split == "test":
             everything = pool + [lang for lang in held_out if lang not in pool and
                                  corpora.split_sizes(corpus, lang, data_dir=probe.data_dir,

@@ -128,5 +128,5 @@ def for_run(config, resources) -> HeadSpec:
         wide_languages=len(resources.languages) if resources.wide_language_copies else 0,
         wide_gain=config.wide_learning_rate / config.learning_rate,
         unseen_wide_alone=config.unseen_reads == "wide",
-        wide_shared_weight=config.wide_shared_weight if resources.wide_language_copies else 1.0,
+        wide_shared_weight=config.wide_shared_weight,
         wide_frequencies=resources.ngram_frequencies)

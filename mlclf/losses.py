@@ -7,6 +7,18 @@ import keras
 import tensorflow as tf
 
 
+def _masked_binary_crossentropy(y_true, y_pred, positive_weight=1.0, negative_weight=1.0):
+    y_true = tf.convert_to_tensor(y_true)
+    y_pred = tf.convert_to_tensor(y_pred)
+    y_true = tf.cast(y_true, y_pred.dtype)
+    valid = tf.cast(y_true >= 0, y_pred.dtype)
+    eps = keras.config.epsilon()
+    p = tf.clip_by_value(y_pred, eps, 1.0 - eps)
+    bce = -(tf.cast(positive_weight, p.dtype) * y_true * tf.math.log(p)
+            + tf.cast(negative_weight, p.dtype) * (1.0 - y_true) * tf.math.log(1.0 - p)) * valid
+    return tf.math.divide_no_nan(tf.reduce_sum(bce, axis=-1), tf.reduce_sum(valid, axis=-1))
+
+
 @keras.saving.register_keras_serializable(package="mlclf")
 def masked_binary_crossentropy(y_true, y_pred):
     """Binary cross-entropy of sigmoid scores, ignoring targets < 0.
@@ -15,14 +27,18 @@ def masked_binary_crossentropy(y_true, y_pred):
     `[B, L]`. Returns the per-document loss `[B]`: the mean over that document's valid outputs,
     or 0 for a document without any (so Keras' batch mean and `sample_weight` apply as usual).
     """
-    y_true = tf.convert_to_tensor(y_true)
-    y_pred = tf.convert_to_tensor(y_pred)
-    y_true = tf.cast(y_true, y_pred.dtype)
-    valid = tf.cast(y_true >= 0, y_pred.dtype)
-    eps = keras.config.epsilon()
-    p = tf.clip_by_value(y_pred, eps, 1.0 - eps)
-    bce = -(y_true * tf.math.log(p) + (1.0 - y_true) * tf.math.log(1.0 - p)) * valid
-    return tf.math.divide_no_nan(tf.reduce_sum(bce, axis=-1), tf.reduce_sum(valid, axis=-1))
+    return _masked_binary_crossentropy(y_true, y_pred)
+
+
+def weighted_binary_crossentropy(label_weights: dict):
+    """masked_binary_crossentropy with each output's positive and negative targets weighted by
+    `label_weights` ({"positive": [L], "negative": [L]}, task.Resources.label_weights)."""
+    positive = tf.constant(label_weights["positive"], tf.float32)
+    negative = tf.constant(label_weights["negative"], tf.float32)
+
+    def loss(y_true, y_pred):
+        return _masked_binary_crossentropy(y_true, y_pred, positive, negative)
+    return loss
 
 
 @keras.saving.register_keras_serializable(package="mlclf")
@@ -41,7 +57,10 @@ def masked_categorical_crossentropy(y_true, y_pred):
                                  tf.reduce_sum(positive, axis=-1))
 
 
-def for_activation(activation: str):
-    """The loss of a head's scores: sigmoid -> binary, softmax -> categorical cross-entropy."""
+def for_activation(activation: str, label_weights=None):
+    """The loss of a head's scores: sigmoid -> binary (weighted by `label_weights` when given),
+    softmax -> categorical cross-entropy."""
+    if activation == "sigmoid" and label_weights is not None:
+        return weighted_binary_crossentropy(label_weights)
     return {"sigmoid": masked_binary_crossentropy,
             "softmax": masked_categorical_crossentropy}[activation]

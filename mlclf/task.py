@@ -155,6 +155,12 @@ class ExperimentConfig:
                                    "documents.", values="[0, inf)")
     learning_rate: float = setting(1e-3, "Adam learning rate.", values="(0, inf)")
     threshold: float = setting(0.4, "Decision threshold on sigmoid scores.", values="[0, 1]")
+    label_weights: str = setting(
+        "none", "Weights of the targets in a sigmoid head's loss: none | balanced (each output's "
+        "positive and negative targets weighted n/(2 n_pos) and n/(2 n_neg) over the training "
+        "documents whose language has it, scikit-learn's class_weight='balanced': a rare "
+        "label's score then reaches the threshold) | auto (balanced for sigmoid scores, none for "
+        "softmax).", choices=("none", "balanced", "auto"))
     at_least_one: str = setting("auto", "Give each document at least its best label: true | "
                                 "false | auto (true when every training document has a label, "
                                 "i.e. single-label corpora).", choices=("auto", "true", "false"))
@@ -253,6 +259,9 @@ class Resources:
     activation: str = "sigmoid"
     # The wide branch's n-grams also have a copy per language (models.wide).
     wide_language_copies: bool = False
+    # {"positive": [num_outputs], "negative": [num_outputs]}: the weights of a sigmoid head's
+    # targets in the loss (--label_weights=balanced), or None (every target weighs 1).
+    label_weights: Optional[dict] = None
     # Document frequencies of the wide branch's n-grams in the training split (its idf); only
     # when building a model to train: a trained model has its idf in its weights.
     ngram_frequencies: Optional[dict] = None
@@ -268,7 +277,8 @@ class Resources:
         self.label_space.save(os.path.join(run_dir, "labels"))
         with open(os.path.join(run_dir, "decision.json"), "w", encoding="utf-8") as f:
             json.dump({"at_least_one": self.at_least_one, "activation": self.activation,
-                       "wide_language_copies": self.wide_language_copies}, f)
+                       "wide_language_copies": self.wide_language_copies,
+                       "label_weights": self.label_weights}, f)
 
     @staticmethod
     def saved_in(run_dir: str) -> bool:
@@ -283,7 +293,8 @@ class Resources:
             decision = json.load(f)
         return cls(list(label_space.languages), vocabulary, label_space, input_spec(config),
                    decision["at_least_one"], decision.get("activation", "sigmoid"),
-                   decision.get("wide_language_copies", False))
+                   decision.get("wide_language_copies", False),
+                   decision.get("label_weights"))
 
 
 def input_spec(config: ExperimentConfig) -> data.InputSpec:
@@ -378,11 +389,14 @@ def _tokens(examples: tf.data.Dataset, hierarchical: bool):
 
 def build_resources(config: ExperimentConfig, train_examples: dict) -> Resources:
     """Vocabulary and label space from the training split only."""
-    label_counts, unlabelled, multi_labelled = {}, 0, 0
+    label_counts, label_documents, documents, unlabelled, multi_labelled = {}, {}, {}, 0, 0
     for lang, examples in train_examples.items():
-        label_counts[lang] = collections.Counter()
+        label_counts[lang], label_documents[lang] = collections.Counter(), collections.Counter()
+        documents[lang] = 0
         for labels in _label_lists(examples):
             label_counts[lang].update(labels)
+            label_documents[lang].update(set(labels))
+            documents[lang] += 1
             unlabelled += not labels
             multi_labelled += len(labels) > 1
     total = collections.Counter()
@@ -421,10 +435,38 @@ def build_resources(config: ExperimentConfig, train_examples: dict) -> Resources
                          f"need --wide_language_copies=true, or auto with "
                          f"--label_space=shared and several languages)")
     resources = Resources(list(train_examples), vocabulary, label_space, input_spec(config),
-                          at_least_one, activation, config.reads_ngrams and copies)
+                          at_least_one, activation, config.reads_ngrams and copies,
+                          _label_weights(config, activation, label_space, label_documents,
+                                         documents))
     if config.reads_ngrams:
         resources.ngram_frequencies = ngram_frequencies(train_examples, resources)
     return resources
+
+
+def _label_weights(config, activation, label_space, label_documents, documents) -> Optional[dict]:
+    """--label_weights' target weights of each output, from the training documents of the
+    languages that have it: with the label ({lang: Counter}) and in all ({lang: int})."""
+    if config.label_weights == "none" or (config.label_weights == "auto" and (
+            activation == "softmax" or not models.get(config.model).weighs_targets)):
+        return None
+    if not models.get(config.model).weighs_targets:
+        raise ValueError(f"--label_weights=balanced: --model={config.model} computes its own "
+                         f"loss, which takes no target weights")
+    if activation == "softmax":
+        raise ValueError("--label_weights=balanced weighs the targets of sigmoid scores; this run "
+                         "has softmax scores (one label per document, --output=auto or softmax): "
+                         "use --label_weights=auto or none, or --output=sigmoid")
+    having = np.zeros(label_space.num_outputs)    # documents whose language has the output
+    positives = np.zeros(label_space.num_outputs)
+    for lang, counts in label_documents.items():
+        having += label_space.mask(lang) * documents[lang]
+        for label, count in counts.items():
+            positives[label_space.encode(lang, [label])[0]] += count
+    negatives = having - positives
+    return {"positive": np.where(positives > 0, having / (2 * np.maximum(positives, 1)),
+                                 1.0).tolist(),
+            "negative": np.where(negatives > 0, having / (2 * np.maximum(negatives, 1)),
+                                 1.0).tolist()}
 
 
 def ngram_frequencies(train_examples: dict, resources: Resources) -> dict:

@@ -39,3 +39,17 @@ def test_gradient_is_zero_for_ignored_outputs():
 def test_is_serialisable_by_name():
     config = keras.saving.serialize_keras_object(masked_binary_crossentropy)
     assert keras.saving.deserialize_keras_object(config) is masked_binary_crossentropy
+
+
+def test_weighted_loss_weighs_each_outputs_positive_and_negative_targets():
+    from mlclf.losses import for_activation
+    weights = {"positive": [4.0, 0.5, 2.0], "negative": [0.6, 1.5, 0.7]}
+    y_true = np.array([[1, 0, -1], [0, 1, 1]], np.float32)
+    y_pred = np.array([[0.7, 0.2, 0.9], [0.4, 0.3, 0.8]], np.float32)
+    expected = [(4.0 * bce(1, 0.7) + 1.5 * bce(0, 0.2)) / 2,
+                (0.6 * bce(0, 0.4) + 0.5 * bce(1, 0.3) + 2.0 * bce(1, 0.8)) / 3]
+    loss = for_activation("sigmoid", weights)(y_true, y_pred).numpy()
+    np.testing.assert_allclose(loss, expected, rtol=1e-5)
+    unweighted = for_activation("sigmoid", {"positive": [1.0] * 3, "negative": [1.0] * 3})
+    np.testing.assert_allclose(unweighted(y_true, y_pred),
+                               masked_binary_crossentropy(y_true, y_pred), rtol=1e-6)

@@ -260,6 +260,7 @@ def all_targets(targets, config, resources):
 
 SPECS = {"cnn": ModelSpec(build, hierarchical=False, multilingual=True, language_agnostic=True,
                           compile=compile_classifier, targets=all_targets,
+                          weighs_targets=False,
                           config_fields=("num_filters", "dropout", "max_norm", "loss",
                                          "num_sampled", "num_true"),
                           # The paper's system: one category index (and vocabulary) for all

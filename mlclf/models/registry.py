@@ -28,7 +28,8 @@ class Models(NamedTuple):
 
 def compile_default(model, config, resources) -> None:
     """The default training: Adam on the loss of the head's scores (losses.for_activation:
-    binary cross-entropy of sigmoids, or categorical of a softmax on single-label corpora),
+    binary cross-entropy of sigmoids, its targets weighted with --label_weights, or categorical
+    of a softmax on single-label corpora),
     whole steps XLA-compiled where they can be.
 
     Keras decides whether the whole step can compile (every layer's `supports_jit`: not with
@@ -44,7 +45,8 @@ def compile_default(model, config, resources) -> None:
     single_replica = tf.distribute.get_strategy().num_replicas_in_sync == 1
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Model doesn't support `jit_compile=True`")
-        model.compile(optimizer=optimizer, loss=losses.for_activation(resources.activation),
+        loss = losses.for_activation(resources.activation, resources.label_weights)
+        model.compile(optimizer=optimizer, loss=loss,
                       jit_compile=single_replica)
     logging.info("XLA compilation %s", "on" if model.jit_compile else "off")
 
@@ -79,6 +81,8 @@ class ModelSpec:
     outputs: tuple = ("sigmoid",)
     # (train model, config, resources) -> None: optimizer and loss.
     compile: Callable[..., None] = compile_default
+    # Its loss weighs the targets by --label_weights (compile_default's does).
+    weighs_targets: bool = True
     # (targets of data.make_dataset, config, resources) -> what the loss takes as y.
     targets: Callable = label_targets
     # The ExperimentConfig fields that only this model reads: its section of the flags (their

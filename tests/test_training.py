@@ -136,7 +136,7 @@ def test_nan_loss_stops_with_a_clear_message(tiny_corpus, tiny_data_dir, tmp_pat
     def nan_loss(y_true, y_pred):
         return keras.ops.mean(y_pred) * float("nan")
 
-    monkeypatch.setattr(losses, "for_activation", lambda activation: nan_loss)
+    monkeypatch.setattr(losses, "for_activation", lambda activation, label_weights=None: nan_loss)
     with pytest.raises(training.TrainingDiverged, match="learning_rate"):
         _train(_config(tiny_corpus, tiny_data_dir, epochs=1), tmp_path / "run")
 
@@ -203,6 +203,6 @@ def test_hierarchical_models_train_with_xla_where_they_can(model, encoder, by_wo
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "doesn't support jit_compile" warning either
         models.get(model).compile(built, SimpleNamespace(learning_rate=0.01),
-                                  SimpleNamespace(activation="sigmoid"))
+                                  SimpleNamespace(activation="sigmoid", label_weights=None))
     assert built.jit_compile is xla
     assert isinstance(built.optimizer, optimizers.CompiledAdam)

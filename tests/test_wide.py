@@ -221,7 +221,7 @@ def test_a_training_step_moves_only_the_kernel_rows_of_the_batchs_ngrams():
         wide(inputs["ngram_ids"], inputs["ngram_counts"], inputs["lang_id"]), inputs["lang_id"])
     model = keras.Model(inputs, scores)
     registry.compile_default(model, SimpleNamespace(learning_rate=0.1),
-                             SimpleNamespace(activation="softmax"))
+                             SimpleNamespace(activation="softmax", label_weights=None))
     assert model.optimizer._is_row_sparse(wide.kernel)
     assert model.optimizer._is_row_sparse(wide.language_kernel)
 

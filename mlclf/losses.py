@@ -7,7 +7,16 @@ import keras
 import tensorflow as tf
 
 
-def _masked_binary_crossentropy(y_true, y_pred, positive_weight=1.0, negative_weight=1.0):
+@keras.saving.register_keras_serializable(package="mlclf")
+def masked_binary_crossentropy(y_true, y_pred, positive_weight=1.0, negative_weight=1.0):
+    """Binary cross-entropy of sigmoid scores, ignoring targets < 0.
+
+    y_true: float `[B, L]`, 1/0 for the document's outputs, -1 elsewhere; y_pred: probabilities
+    `[B, L]`; each output's positive and negative targets weighted by `positive_weight` and
+    `negative_weight` (scalars or `[L]`). Returns the per-document loss `[B]`: the mean over
+    that document's valid outputs, or 0 for a document without any (so Keras' batch mean and
+    `sample_weight` apply as usual).
+    """
     y_true = tf.convert_to_tensor(y_true)
     y_pred = tf.convert_to_tensor(y_pred)
     y_true = tf.cast(y_true, y_pred.dtype)
@@ -19,25 +28,14 @@ def _masked_binary_crossentropy(y_true, y_pred, positive_weight=1.0, negative_we
     return tf.math.divide_no_nan(tf.reduce_sum(bce, axis=-1), tf.reduce_sum(valid, axis=-1))
 
 
-@keras.saving.register_keras_serializable(package="mlclf")
-def masked_binary_crossentropy(y_true, y_pred):
-    """Binary cross-entropy of sigmoid scores, ignoring targets < 0.
-
-    y_true: float `[B, L]`, 1/0 for the document's outputs, -1 elsewhere; y_pred: probabilities
-    `[B, L]`. Returns the per-document loss `[B]`: the mean over that document's valid outputs,
-    or 0 for a document without any (so Keras' batch mean and `sample_weight` apply as usual).
-    """
-    return _masked_binary_crossentropy(y_true, y_pred)
-
-
 def weighted_binary_crossentropy(label_weights: dict):
-    """masked_binary_crossentropy with each output's positive and negative targets weighted by
-    `label_weights` ({"positive": [L], "negative": [L]}, task.Resources.label_weights)."""
+    """masked_binary_crossentropy with each output's targets weighted by `label_weights`
+    ({"positive": [L], "negative": [L]}, task.Resources.label_weights)."""
     positive = tf.constant(label_weights["positive"], tf.float32)
     negative = tf.constant(label_weights["negative"], tf.float32)
 
     def loss(y_true, y_pred):
-        return _masked_binary_crossentropy(y_true, y_pred, positive, negative)
+        return masked_binary_crossentropy(y_true, y_pred, positive, negative)
     return loss
 
 

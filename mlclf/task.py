@@ -194,6 +194,9 @@ class ExperimentConfig:
         if self.output not in ("auto",) + spec.outputs:
             raise ValueError(f"--output={self.output}: --model={self.model} gives "
                              f"{' or '.join(spec.outputs)} scores")
+        if self.label_weights == "balanced" and not spec.weighs_targets:
+            raise ValueError(f"--label_weights=balanced: --model={self.model} computes its own "
+                             f"loss, which takes no target weights")
         char_orders = ()
         if self.reads_ngrams:  # errors name the flag before any work starts
             char_orders = ngrams_lib.parse_orders(self.wide_char_ngrams, "wide_char_ngrams")
@@ -446,12 +449,9 @@ def build_resources(config: ExperimentConfig, train_examples: dict) -> Resources
 def _label_weights(config, activation, label_space, label_documents, documents) -> Optional[dict]:
     """--label_weights' target weights of each output, from the training documents of the
     languages that have it: with the label ({lang: Counter}) and in all ({lang: int})."""
-    if config.label_weights == "none" or (config.label_weights == "auto" and (
-            activation == "softmax" or not models.get(config.model).weighs_targets)):
-        return None
-    if not models.get(config.model).weighs_targets:
-        raise ValueError(f"--label_weights=balanced: --model={config.model} computes its own "
-                         f"loss, which takes no target weights")
+    if (config.label_weights == "none" or not models.get(config.model).weighs_targets
+            or (config.label_weights == "auto" and activation == "softmax")):
+        return None   # (balanced for a model that takes no weights: ExperimentConfig refuses it)
     if activation == "softmax":
         raise ValueError("--label_weights=balanced weighs the targets of sigmoid scores; this run "
                          "has softmax scores (one label per document, --output=auto or softmax): "

@@ -7,7 +7,8 @@ the MHAN's and the CNN's embeddings alike (benchmarks/results/train_throughput.m
 cnn_throughput.md hold the figures).
 
 Row-sparse variables (`row_sparse_variables`: the wide branch's n-gram kernels, a million rows
-of which a batch reads a few percent) are updated lazily: only the rows of the batch's gradient
+of which a batch reads a few percent; the word vectors of models that read them once per word
+type) are updated lazily: only the rows of the batch's gradient
 move, so a step costs the batch's rows, not the whole kernel. Dense Adam keeps moving a row by
 its momentum for dozens of steps after the row's gradient is gone; for a rare n-gram that carry
 is most of its movement (1 / (1 - beta_1 / sqrt(beta_2)), about 10 times its first step), and a

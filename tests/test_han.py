@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from mlclf import optimizers
 from mlclf.losses import masked_binary_crossentropy
+from mlclf.models import han
 from mlclf.models.han import VARIANTS, build_model
 
 K, T, VOCAB = 3, 5, 30
@@ -200,6 +202,73 @@ def test_word_type_level_takes_a_batch_without_real_words():
     assert np.all(out["word_attention"].numpy() == 0)
     assert np.all(out["sentence_attention"].numpy() == 0)
     assert np.all(out["document"].numpy() == 0) and np.all(np.isfinite(out["scores"]))
+
+
+def _pool(types, scores, type_of_slot, sentence_of_slot):
+    with tf.GradientTape() as tape:
+        types, scores = tf.constant(types), tf.constant(scores)
+        tape.watch([types, scores])
+        sums, slot_weights = han._attention_pool(types, scores, tf.constant(type_of_slot),
+                                                  tf.constant(sentence_of_slot))
+        loss = tf.reduce_sum(sums)
+    return sums.numpy(), slot_weights.numpy(), tape.gradient(loss, [types, scores])
+
+
+def test_pooling_by_type_is_each_sentences_softmax_when_their_scores_lie_far_apart():
+    """Two sentences whose words score near +60 and near -60: the batch's largest score as the
+    one shift would underflow the second sentence's weights (exp(-120)); each sentence still
+    gets its own softmax, as a per-sentence computation in float64 gives."""
+    types = np.random.default_rng(0).normal(size=(5, 3)).astype("float32")
+    scores = np.array([60, 59, 57, -60, -62], "float32")
+    type_of_slot = np.array([0, 1, 2, 3, 4, 3], "int32")  # slots in sentence order
+    sentence_of_slot = np.array([0, 0, 0, 1, 1, 1], "int32")
+    sums, slot_weights, gradients = _pool(types, scores, type_of_slot, sentence_of_slot)
+    expected_weights = np.zeros(6)
+    for sentence in (0, 1):
+        slots = sentence_of_slot == sentence
+        exps = np.exp(scores[type_of_slot[slots]].astype("float64")
+                      - scores[type_of_slot[slots]].max())
+        expected_weights[slots] = exps / exps.sum()
+    np.testing.assert_allclose(slot_weights, expected_weights, rtol=1e-5)
+    expected_sums = [(expected_weights[sentence_of_slot == s, None]
+                      * types[type_of_slot[sentence_of_slot == s]]).sum(0) for s in (0, 1)]
+    np.testing.assert_allclose(sums, expected_sums, rtol=1e-5, atol=1e-6)
+    assert all(np.all(np.isfinite(g)) for g in gradients)
+
+
+def test_pooling_by_type_stays_finite_beyond_its_exact_range():
+    """Best scores 400 apart (beyond the 158 where it is exact): weights that sum to 1 in each
+    sentence and finite gradients, never inf or NaN."""
+    types = np.ones((4, 2), "float32")
+    scores = np.array([200, 190, -200, -210], "float32")
+    sums, slot_weights, gradients = _pool(types, scores, np.arange(4, dtype="int32"),
+                                          np.array([0, 0, 1, 1], "int32"))
+    np.testing.assert_allclose([slot_weights[:2].sum(), slot_weights[2:].sum()], 1, rtol=1e-5)
+    np.testing.assert_allclose(sums, 1, rtol=1e-5)
+    assert all(np.all(np.isfinite(g)) for g in gradients)
+
+
+@pytest.mark.parametrize("by_word_type,trainable", [(True, True), (False, True), (True, False)])
+def test_word_vectors_are_updated_lazily_when_read_by_type(by_word_type, trainable):
+    """Read once per word type, a batch reads a few percent of the word vectors: the
+    optimizer moves those rows only (optimizers.CompiledAdam's row_sparse). Not in the
+    per-slot form, which compiles whole steps with XLA, where a lazy update's tf.unique
+    cannot go; and frozen vectors have no update."""
+    matrix = np.random.default_rng(1).normal(size=(VOCAB, 4)).astype("float32")
+    models = build("mhan_att", by_word_type=by_word_type, embedding_matrix=matrix,
+                   trainable_embeddings=trainable)
+    words = models.train.get_layer("document_encoder").embedding.words.embeddings
+    lazy = by_word_type and trainable
+    assert optimizers.row_sparse_variables(models.train) == ([words] if lazy else [])
+    if not lazy:
+        return
+    models.train.compile(optimizers.CompiledAdam(
+        0.1, row_sparse=optimizers.row_sparse_variables(models.train)),
+        masked_binary_crossentropy, jit_compile=False)
+    ids = documents()
+    models.train.fit(features(ids, [0, 1, 2, 0]), np.ones((4, 6), "float32"), verbose=0)
+    moved = np.any(words.numpy() != matrix, axis=1)
+    np.testing.assert_array_equal(moved, np.isin(np.arange(VOCAB), ids[ids != 0]))
 
 
 @pytest.mark.parametrize("name", ["mhan_att", "mhan_enc"])

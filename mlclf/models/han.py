@@ -24,10 +24,12 @@ through one GRU per language instead (layers.PerLanguage), and train without XLA
 
 Speed: with Dense encoders a word's encoding and attention score depend on nothing but the
 word and its document's language, so by default (`by_word_type`) the word level runs once per
-distinct (word, language) of the batch and only the softmax and the weighted sums run per
-real word; padding costs nothing. How much that saves, measured against the per-slot form
-compiled with XLA: benchmarks/results/train_throughput.md. Its shapes depend on the batch, so
-such a model trains without whole-step XLA; `by_word_type=False` gives the per-slot,
+distinct (word, language) of the batch, only the sums of the weighted types run per real word
+(_attention_pool), and the sentence level reads the real sentences alone; padding costs
+nothing, and only the word vectors a batch reads are updated, lazily (`row_sparse_weights`,
+optimizers.CompiledAdam). How much that saves, measured against the per-slot
+form compiled with XLA: benchmarks/results/train_throughput.md. Its shapes depend on the batch,
+so such a model trains without whole-step XLA; `by_word_type=False` gives the per-slot,
 XLA-compilable form (the same function: tests check that outputs and gradients agree).
 """
 from typing import NamedTuple
@@ -140,23 +142,23 @@ class HierarchicalEncoder(keras.layers.Layer):
             word_ids = word_ids[:, None]
             subword_ids = None if subword_ids is None else subword_ids[:, None]
         real_words = word_ids != 0                           # [B,K,T]
-        real_sentences = tf.reduce_any(real_words, axis=-1)  # [B,K]: has a real word
-
         if self._encodes_word_types():
-            sentences, word_attention = self._word_level_by_type(word_ids, real_words, lang_id)
+            document, word_attention, sentence_attention = self._by_word_type(
+                word_ids, real_words, lang_id)
         else:
             words = self.embedding(word_ids, subword_ids)    # [B,K,T,E]
             if not VARIANTS[self.variant].encoders:
                 document, word_attention, sentence_attention = self._average_words(words,
                                                                                    real_words)
             else:
+                real_sentences = tf.reduce_any(real_words, axis=-1)  # [B,K]: has a real word
                 words = self._apply(self.word_encoder, words, real_words, lang_id)
                 sentences, word_attention = self._apply(self.word_pooling, words, real_words,
                                                         lang_id)
-        if VARIANTS[self.variant].encoders:
-            sentences = self._apply(self.sentence_encoder, sentences, real_sentences, lang_id)
-            document, sentence_attention = self._apply(self.sentence_pooling, sentences,
-                                                       real_sentences, lang_id)
+                sentences = self._apply(self.sentence_encoder, sentences, real_sentences,
+                                        lang_id)
+                document, sentence_attention = self._apply(self.sentence_pooling, sentences,
+                                                           real_sentences, lang_id)
         if flat:
             return {"document": document}
         return {"document": document, "word_attention": word_attention,
@@ -169,44 +171,61 @@ class HierarchicalEncoder(keras.layers.Layer):
         return (self.by_word_type and VARIANTS[self.variant].encoders
                 and self.encoder_kind == "dense" and not self.num_subword_buckets)
 
-    def _word_level_by_type(self, word_ids, real_words, lang_id):
-        """word_ids [B,K,T] -> (sentence vectors [B,K,H], word weights [B,K,T])."""
+    def _by_word_type(self, word_ids, real_words, lang_id):
+        """word_ids [B,K,T] -> (document [B,H], word weights [B,K,T], sentence weights [B,K]),
+        both levels over the real words and sentences only (the module docstring)."""
         shape = tf.shape(word_ids)
+        # The real slots, in row-major order (so sorted by sentence), and their sentences,
+        # numbered in that order among the real ones.
+        slots = tf.where(tf.reshape(real_words, [-1]))[:, 0]
+        sentence_ids, sentence_of_slot = tf.unique(slots // tf.cast(shape[2], tf.int64))
+        document_of_sentence = tf.cast(sentence_ids // tf.cast(shape[1], tf.int64), tf.int32)
+        sentence_langs = tf.gather(lang_id, document_of_sentence)
+        # The word types: distinct (word, language) pairs where a per-language part reads them.
         per_language = (self._per_language(self.word_encoder)
                         or self._per_language(self.word_pooling))
         languages = self.num_languages if per_language else 1
-        # The real slots, in row-major order (so sorted by sentence), and their word types.
-        slots = tf.where(tf.reshape(real_words, [-1]))[:, 0]
-        sentence_of_slot = tf.cast(slots // tf.cast(shape[2], tf.int64), tf.int32)
         keys = tf.cast(tf.gather(tf.reshape(word_ids, [-1]), slots), tf.int64)
         if per_language:
-            document_of_slot = sentence_of_slot // shape[1]
-            keys = keys * languages + tf.cast(tf.gather(lang_id, document_of_slot), tf.int64)
-        type_keys, type_of_slot = tf.unique(keys)
+            keys = keys * languages + tf.cast(tf.gather(sentence_langs, sentence_of_slot),
+                                              tf.int64)
+        type_keys, type_of_slot = tf.unique(keys, out_idx=tf.int32)
         type_langs = tf.cast(type_keys % languages, tf.int32)
         types = self.embedding(tf.cast(type_keys // languages, tf.int32))   # [U,E]
         types = self._apply(self.word_encoder, types, None, type_langs)     # [U,H]
+        sentences, slot_weights = _attention_pool(
+            types, self._scores(self.word_pooling, types, type_langs), type_of_slot,
+            sentence_of_slot)                                               # [S,H]
+        sentences = self._apply(self.sentence_encoder, sentences, None, sentence_langs)
+        documents, sentence_weights = _attention_pool(
+            sentences, self._scores(self.sentence_pooling, sentences, sentence_langs),
+            tf.range(tf.shape(sentences)[0]), document_of_sentence)
+        # Documents after the last one with a real word are all padding: zero vectors.
+        document = tf.pad(documents, [[0, shape[0] - tf.shape(documents)[0]], [0, 0]])
+        # The weights of the real positions back in place, for the outputs alone.
+        word_weights = tf.scatter_nd(slots[:, None], slot_weights,
+                                     tf.size(word_ids, out_type=tf.int64)[None])
+        sentence_weights = tf.scatter_nd(sentence_ids[:, None], sentence_weights,
+                                         tf.cast(shape[:1] * shape[1:2], tf.int64))
+        return (document, tf.reshape(word_weights, shape),
+                tf.reshape(sentence_weights, shape[:2]))
 
-        # Softmax and weighted sum over the real slots only, sentence by sentence (the slots
-        # are sorted by sentence); the weights go back to [B,K,T] for the outputs alone.
-        if isinstance(self.word_pooling, MaskedAttention):
-            slot_weights = _softmax_by_segment(
-                tf.gather(self._apply_score(types, type_langs), type_of_slot), sentence_of_slot)
-        else:
-            counts = tf.math.segment_sum(tf.ones_like(sentence_of_slot), sentence_of_slot)
-            slot_weights = 1 / tf.cast(tf.gather(counts, sentence_of_slot), types.dtype)
-        weights = tf.reshape(tf.scatter_nd(slots[:, None], slot_weights,
-                                           tf.size(word_ids, out_type=tf.int64)[None]), shape)
-        sentences = _weighted_sum_of_types(types, slot_weights, type_of_slot, sentence_of_slot)
-        # Padded to the sentences after the last real one.
-        num_sentences = shape[0] * shape[1]
-        sentences = tf.pad(sentences, [[0, num_sentences - tf.shape(sentences)[0]], [0, 0]])
-        return tf.reshape(sentences, [shape[0], shape[1], types.shape[-1]]), weights
+    @property
+    def row_sparse_weights(self) -> list:
+        """The word vectors, when read once per word type: a batch reads a few percent of
+        their rows, and the optimizer updates those alone (optimizers.CompiledAdam)."""
+        if self._encodes_word_types() and self.trainable_embeddings:
+            return [self.embedding.words.embeddings]
+        return []
 
-    def _apply_score(self, types, type_langs):
-        if self._per_language(self.word_pooling):
-            return self.word_pooling.score(types, type_langs)
-        return self.word_pooling.score(types)
+    def _scores(self, pooling, rows, langs):
+        """Attention scores of `rows [N,H]` of languages `langs [N]`; zeros for an average
+        (every row weighs the same)."""
+        if not isinstance(pooling, MaskedAttention):
+            return tf.zeros_like(rows[:, 0])
+        if self._per_language(pooling):
+            return pooling.score(rows, langs)
+        return pooling.score(rows)
 
     def _average_words(self, words, real_words):
         """nn: the mean over all real words of the document, written as sentence means
@@ -240,39 +259,54 @@ class HierarchicalEncoder(keras.layers.Layer):
                 "by_word_type": self.by_word_type}
 
 
-def _softmax_by_segment(scores, segments):
-    """Softmax of `scores [S]` within each run of equal sorted `segments [S]` (a sentence's
-    real words): no dense [B,K,T] scores, masking or scatter on the way to the loss."""
-    peaks = tf.stop_gradient(tf.math.segment_max(scores, segments))  # a shift: same softmax
-    exps = tf.exp(scores - tf.gather(peaks, segments))
-    return exps / tf.gather(tf.math.segment_sum(exps, segments), segments)
+def _attention_pool(rows, scores, row_of_item, group_of_item):
+    """Attention pooling of items (a sentence's words, a document's sentences) given as
+    `row_of_item [I]` into `rows [R,H]` with `scores [R]`, sorted by `group_of_item [I]`: each
+    group's softmax over its items' scores weighs their rows -> (group vectors [G,H], item
+    weights [I]). At the word level the rows are the batch's word types, of which the words
+    are ~3x as many.
+
+    A softmax's weights are exp(score) up to one factor per group, so the rows are weighted
+    before they reach the items: the items are then only gathered and summed, one pass each way
+    (_sum_by_group), and each sum divided by its group's total weight. One shift of the scores
+    serves the whole batch: the largest score, lowered where needed so that every group's best
+    item keeps 17 orders of e (float32's precision) above the smallest normal float. Exact to
+    float32 precision while the groups' best scores in a batch lie within 158 of each other;
+    beyond that (never seen) a low group's weights lose precision, but nothing becomes inf or
+    NaN.
+    """
+    item_scores = tf.gather(scores, row_of_item)
+    lowest_best = tf.reduce_min(tf.gather(tf.math.segment_max(item_scores, group_of_item),
+                                          group_of_item))
+    shift = tf.stop_gradient(tf.minimum(tf.reduce_max(scores), lowest_best + 70))
+    row_weights = tf.exp(tf.minimum(scores - shift, 80))
+    item_weights = tf.gather(row_weights, row_of_item)
+    totals = tf.math.segment_sum(item_weights, group_of_item)
+    sums = _sum_by_group(row_weights[:, None] * rows, row_of_item, group_of_item)
+    # A group without items (a document of padding between others) sums to 0 and stays 0.
+    return (tf.math.divide_no_nan(sums, totals[:, None]),
+            item_weights / tf.gather(totals, group_of_item))
 
 
-def _weighted_sum_of_types(types, slot_weights, type_of_slot, sentence_of_slot):
-    """Sum over each sentence's slots of weight * its type's vector -> [sentences, H].
+def _sum_by_group(rows, row_of_item, group_of_item):
+    """Sum over each group's items of its row -> [G, H].
 
-    With its own gradient: automatic differentiation would return the types' gradient as a
-    scatter-add over the slots in sentence order (an unsorted segment sum, slower than a sorted
+    With its own gradient: automatic differentiation would return the rows' gradient as a
+    scatter-add over the items in group order (an unsorted segment sum, slower than a sorted
     one: benchmarks/results/train_throughput.md); here it is a sorted segment sum over the
-    slots in type order."""
+    items in row order."""
 
     @tf.custom_gradient
-    def weighted_sum(types, slot_weights):
-        slot_vectors = tf.gather(types, type_of_slot)
-        sums = tf.math.segment_sum(slot_vectors * slot_weights[:, None], sentence_of_slot)
-
+    def summed(rows):
         def gradient(upstream):
-            upstream_of_slot = tf.gather(upstream, sentence_of_slot)
-            d_weights = tf.reduce_sum(upstream_of_slot * slot_vectors, -1)
-            by_type = tf.argsort(type_of_slot, stable=True)  # only the gradient needs it
-            d_types = tf.math.segment_sum(
-                tf.gather(upstream_of_slot * slot_weights[:, None], by_type),
-                tf.gather(type_of_slot, by_type))
-            return d_types, d_weights
+            by_row = tf.argsort(row_of_item, stable=True)  # only the gradient needs it
+            return tf.math.segment_sum(
+                tf.gather(tf.convert_to_tensor(upstream), tf.gather(group_of_item, by_row)),
+                tf.gather(row_of_item, by_row))
 
-        return sums, gradient
+        return tf.math.segment_sum(tf.gather(rows, row_of_item), group_of_item), gradient
 
-    return weighted_sum(types, slot_weights)
+    return summed(rows)
 
 
 def model_inputs(max_sentences, max_words, num_subword_buckets=0, wide=False):

@@ -117,7 +117,10 @@ class WordEmbedding(keras.layers.Layer):
             self.subwords.build()
 
     def call(self, word_ids, subword_ids=None):
-        vectors = self.words(word_ids)
+        # A gather from the variable itself (a sparse read): rows updated in place by a lazy
+        # optimizer (optimizers.CompiledAdam's row_sparse) put the variable in copy-on-read
+        # mode, where a dense read, Embedding's, would copy all of it at every step.
+        vectors = tf.gather(self.words.embeddings.value, word_ids)
         if self.subwords is None:
             return vectors
         if subword_ids is None:

@@ -37,8 +37,8 @@ def compile_default(model, config, resources) -> None:
     with GRU encoders, whose cuDNN kernels do not compile; not with op determinism enabled) and
     falls back to plain graphs otherwise, a fallback expected here, so not worth a warning.
     Either way Adam's update runs XLA-compiled (optimizers.CompiledAdam), lazily for the
-    layers' row-sparse weights (the wide branch's kernels). XLA stays off under a
-    multi-replica strategy, as with Keras' own jit_compile="auto".
+    layers' row-sparse weights (the wide branch's kernels; han's word vectors read by word
+    type). XLA stays off under a multi-replica strategy, as with Keras' own jit_compile="auto".
     """
     optimizer = optimizers.CompiledAdam(learning_rate=config.learning_rate,
                                         row_sparse=optimizers.row_sparse_variables(model))

@@ -11,7 +11,8 @@ three forms, in steady state (`model.fit` over in-memory batches, timed between 
                  XLA-compiled, keras.optimizers.Adam (the form of the first release)
   by type        the word level once per distinct (word, language) of the batch
                  (models/han.py), keras.optimizers.Adam
-  by type + compiled update   the same with optimizers.CompiledAdam: what train.py runs
+  by type + compiled update   the same with optimizers.CompiledAdam, which moves only the
+                 word vectors of the batch (lazily): what train.py runs
 on two kinds of batches:
   synthetic      uniform random word ids over --vocab_size (every id as likely as any other: the
                  worst case for the word-type level, which gains from repeated words), ~36 %
@@ -25,6 +26,9 @@ With GRU encoders every form runs per slot (the word-type level needs Dense enco
 also times one Adam update of a MasakhaNEWS-sized embedding from a gradient with the rows of
 one batch, plain and compiled. The last form runs `flags/quick_cpu.cfg` on MasakhaNEWS
 through train.py's own code path and prints its wall time and peak memory.
+
+The forms are those of the code checked out: to compare two commits, run the script in each,
+taking turns (benchmarks/results/train_throughput.md).
 """
 import os
 import resource
@@ -57,10 +61,12 @@ flags.DEFINE_string("data_dir", "/tmp/mlclf_bench_tfds", "TFDS data dir for Masa
 FLAGS = flags.FLAGS
 
 WARMUP_STEPS = 10  # after one pass over the batches
-FORMS = {  # name: (by_word_type, optimizer, whole-step XLA)
-    "per-slot XLA": (False, keras.optimizers.Adam, True),
-    "by type": (True, keras.optimizers.Adam, False),
-    "by type + compiled update": (True, optimizers.CompiledAdam, False),
+FORMS = {  # name: (by_word_type, model -> optimizer, whole-step XLA)
+    "per-slot XLA": (False, lambda model: keras.optimizers.Adam(1e-3), True),
+    "by type": (True, lambda model: keras.optimizers.Adam(1e-3), False),
+    "by type + compiled update": (  # registry.compile_default's
+        True, lambda model: optimizers.CompiledAdam(
+            1e-3, row_sparse=optimizers.row_sparse_variables(model)), False),
 }
 
 
@@ -118,7 +124,7 @@ class _StepClock(keras.callbacks.Callback):
 
 def _docs_per_second(batches, form):
     word_ids, lang_ids, languages, vocab_size = batches
-    by_word_type, optimizer, jit_compile = FORMS[form]
+    by_word_type, make_optimizer, jit_compile = FORMS[form]
     from mlclf.models import han
     if not han.VARIANTS[FLAGS.model].multilingual:
         languages, lang_ids = 1, np.zeros_like(lang_ids)
@@ -131,7 +137,7 @@ def _docs_per_second(batches, form):
                             encoder=FLAGS.encoder, hidden=FLAGS.hidden,
                             max_sentences=FLAGS.max_sentences, max_words=FLAGS.max_words,
                             by_word_type=by_word_type).train
-    model.compile(optimizer=optimizer(1e-3), loss=losses.masked_binary_crossentropy,
+    model.compile(optimizer=make_optimizer(model), loss=losses.masked_binary_crossentropy,
                   jit_compile=jit_compile)
     clock = _StepClock(warmup_steps=len(word_ids) + WARMUP_STEPS)
     model.fit(dataset, steps_per_epoch=clock.warmup_steps + FLAGS.steps, epochs=1, verbose=0,
@@ -139,14 +145,15 @@ def _docs_per_second(batches, form):
     return FLAGS.steps * FLAGS.batch_size / (clock.end - clock.start)
 
 
-def _update_milliseconds(optimizer_class, shape=(100_002, 40), rows=7_500, steps=50):
+def _update_milliseconds(optimizer_class, shape=(100_002, 40), rows=7_500, steps=50,
+                         lazy=False):
     """One Adam update of a MasakhaNEWS-sized embedding from a gradient of `rows` distinct
-    rows (a batch's word types), in ms."""
+    rows (a batch's word types), in ms; `lazy`: of those rows only (CompiledAdam)."""
     variable = keras.Variable(np.zeros(shape, "float32"))
     row_ids = np.random.default_rng(0).choice(shape[0], rows, replace=False)
     gradient = tf.IndexedSlices(tf.ones([rows, shape[1]]), tf.constant(row_ids, tf.int32),
                                 tf.constant(shape))
-    optimizer = optimizer_class(1e-3)
+    optimizer = optimizer_class(1e-3, **({"row_sparse": [variable]} if lazy else {}))
     optimizer.build([variable])
     step = tf.function(lambda: optimizer.apply([gradient], [variable]))
     step()
@@ -212,7 +219,8 @@ def main(argv):
           f"{FLAGS.steps} steps x {FLAGS.repeats} runs per form")
     print("Adam update of a 100,002 x 40 embedding, gradient of 7,500 rows: "
           f"keras.optimizers.Adam {_update_milliseconds(keras.optimizers.Adam):.1f} ms, "
-          f"optimizers.CompiledAdam {_update_milliseconds(optimizers.CompiledAdam):.1f} ms")
+          f"optimizers.CompiledAdam {_update_milliseconds(optimizers.CompiledAdam):.1f} ms, "
+          f"lazily {_update_milliseconds(optimizers.CompiledAdam, lazy=True):.1f} ms")
     _report("synthetic", _synthetic_batches())
     if FLAGS.manual_dir:
         _report("masakhanews", _masakhanews_batches(FLAGS.manual_dir))

@@ -64,9 +64,7 @@ WARMUP_STEPS = 10  # after one pass over the batches
 FORMS = {  # name: (by_word_type, model -> optimizer, whole-step XLA)
     "per-slot XLA": (False, lambda model: keras.optimizers.Adam(1e-3), True),
     "by type": (True, lambda model: keras.optimizers.Adam(1e-3), False),
-    "by type + compiled update": (  # registry.compile_default's
-        True, lambda model: optimizers.CompiledAdam(
-            1e-3, row_sparse=optimizers.row_sparse_variables(model)), False),
+    "by type + compiled update": (True, lambda model: optimizers.adam_for(model, 1e-3), False),
 }
 
 

@@ -84,6 +84,12 @@ def row_sparse_variables(model) -> list:
             for variable in getattr(layer, "row_sparse_weights", ())]
 
 
+def adam_for(model, learning_rate) -> "CompiledAdam":
+    """The optimizer mlclf trains `model` with (registry.compile_default): CompiledAdam, lazy
+    for the model's row-sparse variables."""
+    return CompiledAdam(learning_rate=learning_rate, row_sparse=row_sparse_variables(model))
+
+
 def _summed_rows(gradient: tf.IndexedSlices) -> tf.IndexedSlices:
     """The same gradient with each row once (repeated rows summed), as a lazy update needs."""
     rows, position = tf.unique(gradient.indices)

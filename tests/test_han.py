@@ -262,9 +262,8 @@ def test_word_vectors_are_updated_lazily_when_read_by_type(by_word_type, trainab
     assert optimizers.row_sparse_variables(models.train) == ([words] if lazy else [])
     if not lazy:
         return
-    models.train.compile(optimizers.CompiledAdam(
-        0.1, row_sparse=optimizers.row_sparse_variables(models.train)),
-        masked_binary_crossentropy, jit_compile=False)
+    models.train.compile(optimizers.adam_for(models.train, 0.1), masked_binary_crossentropy,
+                         jit_compile=False)
     ids = documents()
     models.train.fit(features(ids, [0, 1, 2, 0]), np.ones((4, 6), "float32"), verbose=0)
     moved = np.any(words.numpy() != matrix, axis=1)

@@ -40,8 +40,7 @@ def compile_default(model, config, resources) -> None:
     layers' row-sparse weights (the wide branch's kernels; han's word vectors read by word
     type). XLA stays off under a multi-replica strategy, as with Keras' own jit_compile="auto".
     """
-    optimizer = optimizers.CompiledAdam(learning_rate=config.learning_rate,
-                                        row_sparse=optimizers.row_sparse_variables(model))
+    optimizer = optimizers.adam_for(model, config.learning_rate)
     single_replica = tf.distribute.get_strategy().num_replicas_in_sync == 1
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Model doesn't support `jit_compile=True`")

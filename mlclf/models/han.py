@@ -174,6 +174,20 @@ class HierarchicalEncoder(keras.layers.Layer):
     def _by_word_type(self, word_ids, real_words, lang_id):
         """word_ids [B,K,T] -> (document [B,H], word weights [B,K,T], sentence weights [B,K]),
         both levels over the real words and sentences only (the module docstring)."""
+        if not self._per_language_parts():
+            return self._pool_word_types(word_ids, real_words, lang_id)
+        # The documents in language order: the word types (tf.unique keeps the order of first
+        # appearance) and the sentences then come grouped by language, as the per-language
+        # parts take rows. The outputs go back to the batch's order.
+        by_language = tf.argsort(lang_id, stable=True)
+        outputs = self._pool_word_types(*(tf.gather(batch, by_language)
+                                          for batch in (word_ids, real_words, lang_id)))
+        batch_order = tf.math.invert_permutation(by_language)
+        return tuple(tf.gather(output, batch_order) for output in outputs)
+
+    def _pool_word_types(self, word_ids, real_words, lang_id):
+        """_by_word_type for documents grouped by language where per-language parts read
+        rows."""
         shape = tf.shape(word_ids)
         # The real slots, in row-major order (so sorted by sentence), and their sentences,
         # numbered in that order among the real ones.
@@ -289,7 +303,8 @@ def _attention_pool(rows, scores, row_of_item, group_of_item):
 
 
 def _sum_by_group(rows, row_of_item, group_of_item):
-    """Sum over each group's items of its row -> [G, H].
+    """Sum over each group's items of its row -> [G, H], gathered and summed in one op
+    (tf.sparse.segment_sum: the [I, H] gathered rows are never stored).
 
     With its own gradient: automatic differentiation would return the rows' gradient as a
     scatter-add over the items in group order (an unsorted segment sum, slower than a sorted
@@ -304,7 +319,7 @@ def _sum_by_group(rows, row_of_item, group_of_item):
                 tf.gather(tf.convert_to_tensor(upstream), tf.gather(group_of_item, by_row)),
                 tf.gather(row_of_item, by_row))
 
-        return tf.math.segment_sum(tf.gather(rows, row_of_item), group_of_item), gradient
+        return tf.sparse.segment_sum(rows, row_of_item, group_of_item), gradient
 
     return summed(rows)
 

@@ -53,12 +53,14 @@ def _per_document_matmul(inputs, kernels):
 
 
 def _by_language(inputs, lang_id, num_languages, transform):
-    """Rows `[N, D]` of languages `lang_id [N]` -> `transform(rows_of_language_m, m)`, stacked
-    back in row order. For many rows of few languages (the word types of a batch), where a
-    per-row gather of `[D, H]` kernels would move N*D*H floats."""
-    positions = tf.dynamic_partition(tf.range(tf.shape(lang_id)[0]), lang_id, num_languages)
-    groups = tf.dynamic_partition(inputs, lang_id, num_languages)
-    return tf.dynamic_stitch(positions, [transform(rows, lang) for lang, rows in enumerate(groups)])
+    """Rows `[N, D]` grouped by language (`lang_id [N]` non-decreasing) ->
+    `transform(rows_of_language_m, m)`, concatenated. For many rows of few languages (the word
+    types of a batch), where a per-row gather of `[D, H]` kernels would move N*D*H floats; the
+    rows come grouped so that each language's are a slice (a partition and a stitch back into
+    row order cost more than the products)."""
+    counts = tf.math.bincount(lang_id, minlength=num_languages, maxlength=num_languages)
+    groups = tf.split(inputs, counts, num=num_languages)
+    return tf.concat([transform(rows, lang) for lang, rows in enumerate(groups)], axis=0)
 
 
 def _context_scores(hidden, context):
@@ -145,8 +147,8 @@ class LanguageDense(keras.layers.Layer):
     its language's kernel, selected by `lang_id` (int `[B]` in [0, M), checked by the caller,
     HierarchicalEncoder: an id outside would select zero weights). Static shapes and the FLOPs
     of a shared Dense whatever the mix of languages in the batch, so it compiles once with XLA.
-    Rows `[N, D]` with `lang_id [N]` (a batch's word types, of many languages) are instead
-    grouped by language (tf.dynamic_partition) and multiplied group by group.
+    Rows `[N, D]` with `lang_id [N]` (a batch's word types, of many languages), grouped by
+    language (`lang_id` non-decreasing), are instead multiplied language by language.
     """
 
     def __init__(self, units, num_languages, activation=None, **kwargs):
@@ -277,8 +279,8 @@ class MaskedAttention(keras.layers.Layer):
         return _weighted_sum(inputs, weights), weights
 
     def score(self, inputs, lang_id=None):
-        """u_p . c for every position of `[B, ..., P, D]`, or for rows `[N, D]` of languages
-        `lang_id [N]` (then rows of one language share their weights)."""
+        """u_p . c for every position of `[B, ..., P, D]`, or for rows `[N, D]` grouped by
+        language, `lang_id [N]` non-decreasing (as for LanguageDense)."""
         if self.num_languages is None:
             hidden = tf.tanh(tf.tensordot(inputs, self.kernel, axes=1) + self.bias)
             return _context_scores(hidden, self.context)

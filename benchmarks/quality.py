@@ -11,7 +11,8 @@ For each corpus (--corpus, each with its own manual dir under --data_root) and i
   recommended  flags/recommended.cfg, all languages in one model, --seeds seeds
   paper rows   `han` per language, `mhan_att`, `mhan_both` (the papers' settings: per-language
                sigmoid heads, no wide branch) and flags/cnn_cpu.cfg, one seed
-  ablations    the recommended setting with one lever turned off (ABLATIONS below), one seed
+  variants     the recommended setting with one lever changed (VARIANTS below), one seed
+A row stored over several seeds ("name (seed k)") is shown as mean ± standard deviation.
 Every mlclf row goes through `training.train` (train.py's code): the epoch is chosen on the
 validation split and the test split is read once, for the epoch kept. Each row's per-language
 test metric (micro-F1, which is accuracy on single-label corpora; macro-F1 over labels for
@@ -36,7 +37,7 @@ ROOT = os.path.dirname(HERE)
 flags.DEFINE_list("corpus", ["masakhanews", "sib200", "brighter"], "Corpora to run.")
 flags.DEFINE_list("langs", [], "Languages (default: every language with a train split).")
 flags.DEFINE_list("rows", ["peer", "recommended", "han", "mhan_att", "mhan_both", "cnn",
-                           "linear", "no_wide", "sigmoid", "per_language_labels",
+                           "mhan_att_wide", "no_wide", "sigmoid", "per_language_labels",
                            "no_language_copies", "no_label_weights"], "Rows to (re)run.")
 flags.DEFINE_integer("seeds", 3, "Seeds of the recommended setting.")
 flags.DEFINE_integer("epochs", 0, "Epochs of every mlclf row (0: each setting's own).")
@@ -52,13 +53,14 @@ FLAGS = flags.FLAGS
 
 METRIC = {"brighter": "macro_f1"}                 # else micro_f1
 PAPER = dict(wide="false", output="sigmoid", label_space="per_language")
-# Each lever of the recommended setting, turned off.
-ABLATIONS = {"linear": dict(model="linear"),      # the wide branch alone: no deep part
-             "no_wide": dict(wide="false"),
-             "sigmoid": dict(output="sigmoid"),
-             "per_language_labels": dict(label_space="per_language"),
-             "no_language_copies": dict(wide_language_copies="false"),
-             "no_label_weights": dict(label_weights="none")}
+# The recommended setting with one lever changed: the attention model added to its n-grams, or
+# alone, or a lever turned off.
+VARIANTS = {"mhan_att_wide": dict(model="mhan_att"),
+            "no_wide": dict(model="mhan_att", wide="false"),
+            "sigmoid": dict(output="sigmoid"),
+            "per_language_labels": dict(label_space="per_language"),
+            "no_language_copies": dict(wide_language_copies="false"),
+            "no_label_weights": dict(label_weights="none")}
 
 
 def read_setting(text: str, where: str) -> tuple:
@@ -206,10 +208,12 @@ def run_corpus(corpus, stored):
                         **epochs}
             scores, seconds = train_row(corpus, name, langs, settings)
             record(name, scores, seconds, "flags/cnn_cpu.cfg")
-        elif name in ABLATIONS:
-            scores, seconds = train_row(corpus, name, langs, {**recommended, **ABLATIONS[name]})
+        elif name in VARIANTS:
+            for stale in [row for row in rows if row.startswith(f"{name} (seed")]:
+                del rows[stale]
+            scores, seconds = train_row(corpus, name, langs, {**recommended, **VARIANTS[name]})
             record(name, scores, seconds, "recommended with " + " ".join(
-                f"--{key}={value}" for key, value in ABLATIONS[name].items()))
+                f"--{key}={value}" for key, value in VARIANTS[name].items()))
         else:
             raise SystemExit(f"--rows: unknown row {name!r}")
 
@@ -224,29 +228,32 @@ def load_note(rows, names) -> str:
     return f" (load {loads[0]:.1f}" + (f"-{loads[-1]:.1f}" if loads[-1] > loads[0] else "") + ")"
 
 
+def by_row(rows) -> dict:
+    """Row name -> the names it is stored under: "name (seed k)" for each seed, or name."""
+    groups = {}
+    for stored_name in rows:
+        groups.setdefault(stored_name.split(" (seed ")[0], []).append(stored_name)
+    return dict(sorted(groups.items(), key=lambda item: {"peer": 0, "recommended": 1}.get(
+        item[0], 2)))
+
+
 def summary(stored_by_corpus) -> str:
     """The markdown of every stored corpus: per language the metric of each row and its
-    difference to the peer; the recommended setting as mean ± standard deviation over seeds."""
+    difference to the peer; a row run over several seeds as mean ± standard deviation."""
     lines = ["# Accuracy against a linear n-gram peer",
              "",
              "Written by `python benchmarks/quality.py` (see its docstring); test splits, epoch "
              "chosen on validation. Metric: micro-F1 (= accuracy, single-label) for MasakhaNEWS "
              "and SIB-200, macro-F1 over labels for BRIGHTER, in %. Δ: difference to the peer "
              "on that language. Time: wall seconds of the row's training (all languages), on a shared "
-             "2-core CPU, with the load average (1 minute) at the row's end; a range for the "
-             "seeds of the recommended setting.", ""]
+             "2-core CPU, with the load average (1 minute) at the row's end; a range for a "
+             "row run over several seeds.", ""]
     for corpus, stored in stored_by_corpus.items():
         rows, langs = stored["rows"], stored["langs"]
-        seeds = [name for name in rows if name.startswith("recommended (seed")]
-        columns = {"peer": {lang: [rows["peer"]["scores"][lang]] for lang in langs}} \
-            if "peer" in rows else {}
-        if seeds:
-            columns["recommended"] = {lang: [rows[s]["scores"][lang] for s in seeds]
-                                      for lang in langs}
-        for name in rows:
-            if name not in seeds and name != "peer":
-                columns[name] = {lang: [rows[name]["scores"][lang]] for lang in langs
-                                 if lang in rows[name]["scores"]}
+        groups = by_row(rows)
+        columns = {name: {lang: [rows[member]["scores"][lang] for member in members]
+                          for lang in langs if lang in rows[members[0]]["scores"]}
+                   for name, members in groups.items()}
         peer = columns.get("peer", {})
         lines += [f"## {corpus} ({METRIC.get(corpus, 'micro_f1')})", "",
                   "| language | " + " | ".join(columns) + " |",
@@ -264,11 +271,8 @@ def summary(stored_by_corpus) -> str:
             lines.append(f"| {lang} | " + " | ".join(
                 cell(column[lang], peer.get(lang)) if lang in column else "" for column in
                 columns.values()) + " |")
-        means = {}
-        for name, column in columns.items():
-            if len(column) == len(langs):
-                per_seed = np.mean([column[lang] for lang in langs], axis=0)
-                means[name] = per_seed
+        means = {name: np.mean([column[lang] for lang in langs], axis=0)
+                 for name, column in columns.items() if len(column) == len(langs)}
         peer_mean = list(means["peer"]) if "peer" in means else None
         lines.append("| **mean** | " + " | ".join(
             f"**{cell(list(means[name]), None if name == 'peer' else peer_mean)}**"
@@ -280,12 +284,11 @@ def summary(stored_by_corpus) -> str:
             lines.append("| languages ≥ peer | " + " | ".join(
                 f"{wins[name]}/{len(langs)}" if name in wins else "" for name in columns) + " |")
         lines.append("| time (s) | " + " | ".join(
-            f"{np.mean([rows[s]['seconds'] for s in seeds]):.0f} per seed{load_note(rows, seeds)}"
-            if name == "recommended" else f"{rows[name]['seconds']:.0f}{load_note(rows, [name])}"
-            for name in columns) + " |")
+            f"{np.mean([rows[m]['seconds'] for m in members]):.0f}"
+            + (" per seed" if len(members) > 1 else "") + load_note(rows, members)
+            for members in groups.values()) + " |")
         lines += ["", "Rows: " + "; ".join(
-            f"{name}: {rows[name]['settings']}" for name in rows if name not in seeds[1:])
-                  .replace("recommended (seed 0)", "recommended"), ""]
+            f"{name}: {rows[members[0]]['settings']}" for name, members in groups.items()), ""]
     return "\n".join(lines) + "\n"
 
 

@@ -94,13 +94,28 @@ def _bucket_ids(kind: int, windows, buckets: int):
     return tf.math.floormod(hashes, buckets) + 1
 
 
+def _char_ngram_ids(spellings, orders, buckets):
+    """Ragged [S, (n)]: the character n-gram ids of each of `spellings` [S] (of "<word>"), by
+    order, then position."""
+    chars = tf.strings.unicode_decode(tf.strings.join(["<", spellings, ">"]), "UTF-8",
+                                      errors="replace")
+    num_spellings = tf.size(spellings, out_type=tf.int64)
+    by_order = []
+    for order in orders:
+        windows, spelling = _windows(tf.cast(chars.values, tf.int64), chars.row_splits, order)
+        by_order.append(tf.RaggedTensor.from_value_rowids(
+            _bucket_ids(-1, windows, buckets), spelling, nrows=num_spellings))
+    return tf.concat(by_order, axis=1)
+
+
 def ngram_bag(words: tf.RaggedTensor, spec: NgramSpec):
     """Words [B, (K), (T)] (by sentence) or [B, (N)] -> (ids, counts), both ragged [B, (F)].
 
     `ids`: int64 in [1, spec.buckets], each once per document, in increasing order. `counts`:
     float32, how often each occurs in the document's first `spec.max_words` words. N-grams are
-    hashed from code points and word hashes, not from strings made for them: the bag costs a
-    few integer passes over the document's characters.
+    hashed from code points and word hashes, not from strings made for them, and the
+    character n-grams of a word the batch repeats are made once and counted by the word's
+    count: the bag costs a few integer passes over the batch's distinct words.
     """
     words = _first_words(words, spec.max_words)
     num_docs = words.nrows(out_type=tf.int64)
@@ -110,34 +125,43 @@ def ngram_bag(words: tf.RaggedTensor, spec: NgramSpec):
         sentences, doc_of_sentence = words, tf.range(num_docs)
     flat = sentences.flat_values
     doc_of_word = tf.gather(doc_of_sentence, sentences.value_rowids())
-    ids, docs = [], []
-    spellings = [(flat, doc_of_word)] if spec.char_orders else []
-    if spec.char_orders and spec.romanized:
-        latin = romanize.romanize(flat)
-        changed = latin != flat
-        spellings.append((tf.boolean_mask(latin, changed),
-                          tf.boolean_mask(doc_of_word, changed)))
-    for spelling, doc_of_spelling in spellings:
-        chars = tf.strings.unicode_decode(tf.strings.join(["<", spelling, ">"]), "UTF-8",
-                                          errors="replace")
-        for order in spec.char_orders:
-            windows, word = _windows(tf.cast(chars.values, tf.int64),
-                                     chars.row_splits, order)
-            ids.append(_bucket_ids(-1, windows, spec.buckets))
-            docs.append(tf.gather(doc_of_spelling, word))
+    ids, docs, weights = [], [], []
+    if spec.char_orders:
+        # Each (document, distinct word) once, with how often the document holds the word; each
+        # distinct word of the batch spelt out once.
+        spellings, spelling_of_word = tf.unique(flat, out_idx=tf.int64)
+        num_spellings = tf.size(spellings, out_type=tf.int64)
+        pairs, _, pair_counts = tf.unique_with_counts(
+            doc_of_word * num_spellings + spelling_of_word, out_idx=tf.int64)
+        char_ids = _char_ngram_ids(spellings, spec.char_orders, spec.buckets)
+        if spec.romanized:
+            latin = romanize.romanize(spellings)
+            changed = tf.where(latin != spellings)[:, 0]
+            romanized_ids = _char_ngram_ids(tf.gather(latin, changed), spec.char_orders,
+                                            spec.buckets)
+            char_ids = tf.concat([char_ids, tf.RaggedTensor.from_value_rowids(
+                romanized_ids.flat_values, tf.gather(changed, romanized_ids.value_rowids()),
+                nrows=num_spellings)], axis=1)
+        of_pairs = tf.gather(char_ids, pairs % num_spellings)
+        pair_of_id = tf.ragged.row_splits_to_segment_ids(of_pairs.row_splits)
+        ids.append(of_pairs.flat_values)
+        docs.append(tf.gather(pairs // num_spellings, pair_of_id))
+        weights.append(tf.cast(tf.gather(pair_counts, pair_of_id), tf.float32))
     if spec.word_orders:
         word_hashes = tf.strings.to_hash_bucket_fast(flat, (1 << 62))
         for order in spec.word_orders:
             windows, sentence = _windows(word_hashes, sentences.row_splits, order)
             ids.append(_bucket_ids(-2, windows, spec.buckets))
             docs.append(tf.gather(doc_of_sentence, sentence))
+            weights.append(tf.ones_like(ids[-1], tf.float32))
     if not ids:
         raise ValueError("an n-gram bag needs character or word n-gram orders")
-    ids, doc = tf.concat(ids, 0), tf.concat(docs, 0)
-    # One key per (document, id), counted; sorted, so documents come in order.
-    keyed, _, counts = tf.unique_with_counts(doc * (spec.buckets + 1) + ids, out_idx=tf.int64)
+    ids, doc, weights = tf.concat(ids, 0), tf.concat(docs, 0), tf.concat(weights, 0)
+    # One key per (document, id), its weights summed; sorted, so documents come in order.
+    keyed, key_of_id = tf.unique(doc * (spec.buckets + 1) + ids, out_idx=tf.int64)
+    counts = tf.math.unsorted_segment_sum(weights, key_of_id, tf.size(keyed, out_type=tf.int64))
     order = tf.argsort(keyed)
-    keyed, counts = tf.gather(keyed, order), tf.cast(tf.gather(counts, order), tf.float32)
+    keyed, counts = tf.gather(keyed, order), tf.gather(counts, order)
     doc_of_id = keyed // (spec.buckets + 1)
     return (tf.RaggedTensor.from_value_rowids(keyed % (spec.buckets + 1), doc_of_id,
                                               nrows=num_docs),

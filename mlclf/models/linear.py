@@ -1,7 +1,8 @@
 """`linear`: the wide branch alone, a TF-IDF n-gram linear model (models.wide) with the same
 head as every model. What a linear n-gram baseline does, inside mlclf: one model for many
-languages, the same export and raw-text serving; and the recommended setting's ablation
-without its deep part.
+languages, the same export and raw-text serving. It is the recommended setting
+(flags/recommended.cfg), which `--model=mhan_att` turns into the attention model with this
+branch beside it.
 """
 import keras
 

@@ -178,14 +178,14 @@ def run_corpus(corpus, stored):
               f"({seconds:.0f} s, load {load[0]})", flush=True)
 
     for name in FLAGS.rows:
+        for stale in by_row(rows).get(name, []):  # a rerun replaces every seed of the row
+            del rows[stale]
         if name == "peer":
             start = time.time()
             record(name, {lang: peer_scores(corpus, [lang], [lang], probe)[lang]
                           for lang in langs},
                    time.time() - start, "TF-IDF char_wb 2-5, LogisticRegression(C=10)")
         elif name == "recommended":
-            for stale in [row for row in rows if row.startswith("recommended (seed")]:
-                del rows[stale]
             for seed in range(FLAGS.seeds):
                 scores, seconds = train_row(corpus, f"recommended-{seed}", langs,
                                          {**recommended, "seed": seed})
@@ -209,8 +209,6 @@ def run_corpus(corpus, stored):
             scores, seconds = train_row(corpus, name, langs, settings)
             record(name, scores, seconds, "flags/cnn_cpu.cfg")
         elif name in VARIANTS:
-            for stale in [row for row in rows if row.startswith(f"{name} (seed")]:
-                del rows[stale]
             scores, seconds = train_row(corpus, name, langs, {**recommended, **VARIANTS[name]})
             record(name, scores, seconds, "recommended with " + " ".join(
                 f"--{key}={value}" for key, value in VARIANTS[name].items()))

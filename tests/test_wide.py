@@ -1,5 +1,6 @@
 """The wide branch (n-gram bags, the TF-IDF linear layer, language copies), the softmax head
 and its loss, and the `linear` model trained, read back and served."""
+import collections
 import dataclasses
 import json
 import os
@@ -20,12 +21,17 @@ from mlclf.models import wide as wide_lib
 from export_checks import served_and_scored
 
 
-def _char_ids(word, order, buckets):
-    """A reference for the character n-grams of one word: code points of "<word>", hashed by
-    FarmHash of (-1, code points...)."""
+def _char_id_list(word, order, buckets):
+    """A reference for the character n-grams of one word, each occurrence: code points of
+    "<word>", hashed by FarmHash of (-1, code points...)."""
     points = [ord(c) for c in "<" + word + ">"]
     windows = [[-1] + points[i:i + order] for i in range(len(points) - order + 1)]
-    return _bucket(windows, buckets)
+    hashes = tf.bitcast(tf.fingerprint(tf.constant(windows, tf.int64)), tf.int64)
+    return (tf.math.floormod(hashes, buckets) + 1).numpy().tolist()
+
+
+def _char_ids(word, order, buckets):
+    return set(_char_id_list(word, order, buckets))
 
 
 def _word_ids(words, order, buckets):
@@ -67,6 +73,24 @@ def test_bag_holds_character_and_word_ngrams_with_counts():
     # Flat documents [B, (N)]: the bigram joins every neighbour.
     flat_ids, _ = ngrams.ngram_bag(tf.ragged.constant([["ab", "cd"]]), spec)
     assert _word_ids(["ab", "cd"], 2, spec.buckets) <= set(flat_ids[0].numpy().tolist())
+
+
+def test_bag_counts_words_repeated_within_and_across_documents_as_a_reference_does():
+    # Each distinct word's character n-grams are made once per batch and weighted by its count
+    # in each document: the bag must equal counting every running word's n-grams.
+    spec = ngrams.NgramSpec(buckets=1 << 12, char_orders=(2, 3), word_orders=(1,))
+    docs = [[["ab", "abc", "ab"], ["ba", "ab"]], [["abc"], ["x", "ab", "x"]], [["ba"]]]
+    ids, counts = ngrams.ngram_bag(tf.ragged.constant(docs), spec)
+    for d, doc in enumerate(docs):
+        expected = collections.Counter()
+        for sentence in doc:
+            for word in sentence:
+                for order in spec.char_orders:
+                    expected.update(_char_id_list(word, order, spec.buckets))
+                expected.update(_word_ids([word], 1, spec.buckets))
+        got = dict(zip(ids[d].numpy().tolist(), counts[d].numpy().tolist()))
+        assert got == {key: float(value) for key, value in expected.items()}
+        assert ids[d].numpy().tolist() == sorted(got)
 
 
 def test_bag_reads_at_most_max_words_per_document():

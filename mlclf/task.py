@@ -144,6 +144,9 @@ class ExperimentConfig:
         "language's own copies (0: a training language reads its copies alone, and the shared "
         "weights, all that a language never trained on reads, learn nothing).",
         values="[0, 1]")
+    wide_log_count_ratio: bool = setting(
+        False, "Scale each n-gram's value in the wide branch, per output, by its naive-Bayes "
+        "log-count ratio on the training split (NBSVM).")
     max_sentences: int = setting(30, "Sentences kept per document (hierarchical models).",
                                  values="[1, inf)")
     max_words: int = setting(30, "Words per sentence (hierarchical) or per document (flat).",
@@ -442,7 +445,8 @@ def build_resources(config: ExperimentConfig, train_examples: dict) -> Resources
                           _label_weights(config, activation, label_space, label_documents,
                                          documents))
     if config.reads_ngrams:
-        resources.ngram_frequencies = ngram_frequencies(train_examples, resources)
+        resources.ngram_frequencies = ngram_frequencies(
+            train_examples, resources, by_output=config.wide_log_count_ratio)
     return resources
 
 
@@ -469,25 +473,47 @@ def _label_weights(config, activation, label_space, label_documents, documents) 
                                  1.0).tolist()}
 
 
-def ngram_frequencies(train_examples: dict, resources: Resources) -> dict:
+def ngram_frequencies(train_examples: dict, resources: Resources,
+                      by_output: bool = False) -> dict:
     """In how many training documents each of the wide branch's n-gram ids occurs (its idf):
     {"shared": [buckets + 1], "language": [buckets + 1] (the language copies' ids) or None,
-    "documents": the number of documents}."""
+    "documents": the number of documents}; with `by_output`, also "shared_by_output" and
+    "language_by_output", [buckets + 1, outputs]: in how many documents with each output (the
+    log-count ratios')."""
     spec = resources.spec
-    shared = np.zeros(spec.ngrams.buckets + 1, np.int64)
-    language = np.zeros_like(shared) if resources.wide_language_copies else None
+    rows, outputs = spec.ngrams.buckets + 1, resources.label_space.num_outputs
+    counts = {"shared": np.zeros(rows, np.int64)}
+    if resources.wide_language_copies:
+        counts["language"] = np.zeros(rows, np.int64)
+    if by_output:
+        for kind in list(counts):
+            counts[f"{kind}_by_output"] = np.zeros((rows, outputs), np.int32)
     documents = 0
-    for lang_id, examples in enumerate(train_examples.values()):
-        bags = data.with_ngram_bags(examples, spec).map(lambda ex: ex["ngram_ids"])
-        for ids in bags.ragged_batch(256):  # each id once per document
+    for lang_id, (lang, examples) in enumerate(train_examples.items()):
+        bags = data.with_ngram_bags(examples, spec).map(
+            lambda ex: {"ids": ex["ngram_ids"], "labels": ex["labels"]})
+        for batch in bags.ragged_batch(256):  # each id once per document
+            ids = batch["ids"]
             documents += int(ids.nrows())
-            shared += np.bincount(ids.flat_values.numpy(), minlength=len(shared))
-            if language is not None:
-                copies = wide_lib.language_copy_ids(ids.to_tensor(), tf.fill([ids.nrows()],
-                                                                             lang_id),
-                                                    spec.ngrams.buckets).numpy()
-                language += np.bincount(copies[copies > 0], minlength=len(language))
-    return {"shared": shared, "language": language, "documents": documents}
+            ids_by_kind = {"shared": ids}
+            if "language" in counts:
+                copies = wide_lib.language_copy_ids(ids.to_tensor(), tf.fill([ids.nrows()], lang_id),
+                                                    spec.ngrams.buckets)
+                ids_by_kind["language"] = tf.ragged.boolean_mask(copies, copies > 0)
+            if by_output:
+                targets = np.zeros((int(ids.nrows()), outputs), bool)
+                for document, labels in enumerate(batch["labels"].to_list()):
+                    targets[document, resources.label_space.encode(lang, labels)] = True
+            for kind, kind_ids in ids_by_kind.items():
+                counts[kind] += np.bincount(kind_ids.flat_values.numpy(), minlength=rows)
+                if by_output:
+                    document_of_id = kind_ids.value_rowids().numpy()
+                    flat = kind_ids.flat_values.numpy()
+                    for output in np.flatnonzero(targets.any(0)):
+                        counts[f"{kind}_by_output"][:, output] += np.bincount(
+                            flat[targets[document_of_id, output]], minlength=rows).astype(np.int32)
+    counts.setdefault("language", None)
+    return {**counts, "documents": documents}
 
 
 def unknown_labels(examples: tf.data.Dataset, label_space, lang: str) -> dict:

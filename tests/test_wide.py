@@ -154,6 +154,33 @@ def test_idf_and_layer_equal_scikit_learns_sublinear_tfidf():
     np.testing.assert_allclose(logits, values @ kernel, rtol=1e-5, atol=1e-6)
 
 
+def test_log_count_ratios_are_nbsvms_and_scale_each_outputs_feature_values():
+    # Rows: padding, a feature of output 0's documents, one of output 1's, one of both, a rare one.
+    by_output = np.array([[0, 0], [2, 0], [0, 3], [1, 1], [1, 0]])
+    df = np.array([0, 2, 3, 2, 1])
+    ratio = wide_lib.log_count_ratios(by_output, df, min_df=2, alpha=1.0)
+    # Output 0 over the kept rows 1-3: p = 1 + (2, 0, 1), q = 1 + (0, 3, 1).
+    np.testing.assert_allclose(ratio[1:4, 0], np.log(np.array([3, 1, 2]) / 6)
+                               - np.log(np.array([1, 4, 2]) / 7), rtol=1e-6)
+    assert ratio[1, 0] > 0 > ratio[1, 1] and ratio[2, 1] > 0 > ratio[2, 0]
+    assert np.all(ratio[[0, 4]] == 0)  # padding, and a feature the idf leaves out
+
+    layer = wide_lib.NgramLinear(num_outputs=2, buckets=4, log_count_ratio=True)
+    ids = np.array([[1, 2, 3, 0]], np.int32)
+    counts = np.array([[1.0, 1.0, 1.0, 0.0]], np.float32)
+    layer(ids, counts, np.zeros(1, np.int32))
+    layer.set_idf({"shared": df, "documents": 4, "language": None,
+                   "shared_by_output": by_output})
+    np.testing.assert_array_equal(layer.ratio.numpy(), wide_lib.log_count_ratios(by_output, df))
+    kernel = np.arange(10, dtype=np.float32).reshape(5, 2)
+    layer.kernel.assign(kernel)
+    values = np.array([0, 1, 1, 1, 0]) * wide_lib.idf_weights(df, 4)
+    values /= np.linalg.norm(values)
+    np.testing.assert_allclose(layer(ids, counts, np.zeros(1, np.int32)).numpy()[0],
+                               values @ (kernel * layer.ratio.numpy()), rtol=1e-5)
+    assert wide_lib.NgramLinear.from_config(layer.get_config()).log_count_ratio
+
+
 def test_language_copies_are_per_language_and_left_out_for_an_unseen_language():
     ids = tf.constant([[0, 1, 2, 3]], tf.int64)
     en, fr = (wide_lib.language_copy_ids(ids, tf.constant([lang]), 100).numpy()[0]
@@ -290,6 +317,33 @@ def test_a_wide_run_trains_reads_back_and_serves_with_argmax(model, tiny_corpus,
     _, scored = served_and_scored(run_dir, run, "The doctor at the hospital gave the vaccine.",
                                   "en", "health")
     assert abs(scored.scores[0].sum() - 1) < 1e-5
+
+
+def test_a_log_count_ratio_run_counts_documents_per_output_and_serves_its_ratios(
+        tiny_corpus, tiny_data_dir, tmp_path):
+    config = task.ExperimentConfig(
+        model="linear", dataset="jsonl", langs=("en", "fr"), manual_dir=tiny_corpus,
+        data_dir=tiny_data_dir, label_space="shared", wide_buckets=1 << 14,
+        wide_log_count_ratio=True, max_sentences=4, max_words=8, batch_size=8, epochs=3,
+        steps_per_epoch=6, learning_rate=0.05, seed=1)
+    frequencies = task.build_resources(
+        config, task.load_examples(config, config.langs, "train")).ngram_frequencies
+    # One label per document: its n-grams are counted once, under that label.
+    for kind in ("shared", "language"):
+        np.testing.assert_array_equal(frequencies[f"{kind}_by_output"].sum(1), frequencies[kind])
+    assert np.all(frequencies["shared_by_output"].max(0) > 0)  # every output has documents
+
+    run_dir = str(tmp_path / "run")
+    results = training.train(config, run_dir, verbose=0)
+    assert np.mean([row["micro_f1"] for row in results["test"].values()]) > 0.8
+    run = rundir.load(run_dir)
+    wide = run.models.train.get_layer("wide")
+    np.testing.assert_allclose(wide.ratio.numpy(), wide_lib.log_count_ratios(
+        frequencies["shared_by_output"], frequencies["shared"]))
+    np.testing.assert_allclose(wide.language_ratio.numpy(), wide_lib.log_count_ratios(
+        frequencies["language_by_output"], frequencies["language"]))
+    served_and_scored(run_dir, run, "The doctor at the hospital gave the vaccine.", "en",
+                      "health")
 
 
 def test_a_romanized_run_serves_raw_text_in_another_script_as_its_model_scores_it(

@@ -38,6 +38,7 @@ class HeadSpec:
     wide_gain: float = 1.0                # the wide logits' scale (NgramLinear's gain)
     unseen_wide_alone: bool = False       # lang_id -1 reads the wide branch alone
     wide_shared_weight: float = 1.0       # NgramLinear's shared_weight
+    wide_log_count_ratio: bool = False    # NgramLinear's log_count_ratio
     # `task.ngram_frequencies` of the training split: the wide branch's idf (None when the
     # weights will be loaded instead).
     wide_frequencies: Optional[dict] = dataclasses.field(default=None, compare=False)
@@ -69,7 +70,7 @@ def scores(document, inputs: dict, head: HeadSpec, with_logits: bool = False):
     if head.wide_buckets:
         wide = wide_lib.NgramLinear(head.num_outputs, head.wide_buckets, head.wide_languages,
                                     gain=head.wide_gain, shared_weight=head.wide_shared_weight,
-                                    name="wide")
+                                    log_count_ratio=head.wide_log_count_ratio, name="wide")
         parts.append(wide(inputs["ngram_ids"], inputs["ngram_counts"], inputs["lang_id"]))
         if head.wide_frequencies is not None:
             wide.set_idf(head.wide_frequencies)
@@ -129,4 +130,5 @@ def for_run(config, resources) -> HeadSpec:
         wide_gain=config.wide_learning_rate / config.learning_rate,
         unseen_wide_alone=config.unseen_reads == "wide",
         wide_shared_weight=config.wide_shared_weight,
+        wide_log_count_ratio=config.wide_log_count_ratio,
         wide_frequencies=resources.ngram_frequencies)

@@ -20,6 +20,12 @@ adaptation, Daumé III 2007). A document of a language the model never trained o
 is read with the shared kernel alone. `shared_weight` scales the shared kernel's logits for
 a training language's documents (0: each language reads its own copies alone, a linear model
 per language; an unseen language still reads the shared kernel at weight 1).
+
+With `log_count_ratio` (NBSVM, Wang and Manning 2012), each feature's value is also scaled,
+per output, by its naive-Bayes log-count ratio on the training split (`log_count_ratios`):
+how much more often the n-gram occurs in documents with the output than in those without.
+Adam moves a weight by about its step size whatever its feature's scale, so an n-gram that
+tells outputs apart learns faster than one that occurs everywhere.
 """
 import keras
 import numpy as np
@@ -50,14 +56,32 @@ def idf_weights(document_frequency, num_documents: int, min_df: int = 2) -> np.n
     return idf.astype(np.float32)
 
 
+def log_count_ratios(by_output, document_frequency, min_df: int = 2,
+                     alpha: float = 1.0) -> np.ndarray:
+    """float32 [rows, outputs]: NBSVM's r = log(p / |p|_1) - log(q / |q|_1) per output, where
+    p = alpha + the training documents with the output that hold the feature (`by_output`
+    [rows, outputs]) and q = alpha + those without it (from `document_frequency` [rows]); over
+    the features the idf keeps (at least `min_df` documents), 0 for the others."""
+    kept = (np.asarray(document_frequency) >= min_df)[:, None]
+    kept[0] = False
+    with_output = np.asarray(by_output, np.float64)
+    without = np.asarray(document_frequency, np.float64)[:, None] - with_output
+    p = np.where(kept, alpha + with_output, 0.0)
+    q = np.where(kept, alpha + without, 0.0)
+    ratio = (np.log(np.where(kept, p, 1.0) / np.maximum(p.sum(0), alpha))
+             - np.log(np.where(kept, q, 1.0) / np.maximum(q.sum(0), alpha)))
+    return np.where(kept, ratio, 0.0).astype(np.float32)
+
+
 @register
 class NgramLinear(keras.layers.Layer):
     """(ngram_ids [B, F], ngram_counts [B, F], lang_id [B]) -> logits [B, num_outputs]."""
 
     def __init__(self, num_outputs, buckets, num_languages=0, gain=1.0, shared_weight=1.0,
-                 **kwargs):
+                 log_count_ratio=False, **kwargs):
         super().__init__(**kwargs)
         self.num_outputs = num_outputs
+        self.log_count_ratio = bool(log_count_ratio)
         self.gain = float(gain)
         self.shared_weight = float(shared_weight)
         self.buckets = buckets
@@ -70,11 +94,19 @@ class NgramLinear(keras.layers.Layer):
                                       initializer="zeros")
         self.idf = self.add_weight(name="idf", shape=(rows,), initializer="ones",
                                    trainable=False)
+        self.ratio = self._ratio_weight("ratio")
         if self.num_languages:
             self.language_kernel = self.add_weight(
                 name="language_kernel", shape=(rows, self.num_outputs), initializer="zeros")
             self.language_idf = self.add_weight(name="language_idf", shape=(rows,),
                                                 initializer="ones", trainable=False)
+            self.language_ratio = self._ratio_weight("language_ratio")
+
+    def _ratio_weight(self, name):
+        if not self.log_count_ratio:
+            return None
+        return self.add_weight(name=name, shape=(self.buckets + 1, self.num_outputs),
+                               initializer="ones", trainable=False)
 
     @property
     def row_sparse_weights(self) -> list:
@@ -83,35 +115,46 @@ class NgramLinear(keras.layers.Layer):
         return [self.kernel] + ([self.language_kernel] if self.num_languages else [])
 
     def set_idf(self, frequencies) -> None:
-        """From the training split's `document_frequencies` (the task computes them)."""
+        """From the training split's document frequencies (`task.ngram_frequencies`; by output
+        too with `log_count_ratio`)."""
         self.idf.assign(idf_weights(frequencies["shared"], frequencies["documents"]))
+        if self.log_count_ratio:
+            self.ratio.assign(log_count_ratios(frequencies["shared_by_output"],
+                                               frequencies["shared"]))
         if self.num_languages:
             self.language_idf.assign(idf_weights(frequencies["language"],
                                                  frequencies["documents"]))
+            if self.log_count_ratio:
+                self.language_ratio.assign(log_count_ratios(
+                    frequencies["language_by_output"], frequencies["language"]))
 
-    def _logits(self, ids, counts, kernel, idf):
+    def _logits(self, ids, counts, kernel, idf, ratio):
         values = tf.where(counts > 0, 1.0 + tf.math.log(tf.maximum(counts, 1.0)), 0.0)
         values = tf.math.l2_normalize(values * tf.gather(idf, ids), axis=-1)
         # Only the non-zero values: the kernel's gradient is then rows, not a dense matrix.
         real = tf.where(values != 0)                                   # [nnz, 2]
-        rows = tf.gather(kernel, tf.gather_nd(ids, real))              # [nnz, outputs]
+        real_ids = tf.gather_nd(ids, real)
+        rows = tf.gather(kernel, real_ids)                             # [nnz, outputs]
+        if ratio is not None:
+            rows *= tf.gather(ratio, real_ids)
         return tf.math.unsorted_segment_sum(rows * tf.gather_nd(values, real)[:, None],
                                             real[:, 0], tf.shape(ids)[0])
 
     def call(self, ngram_ids, ngram_counts, lang_id):
         ids = tf.cast(ngram_ids, tf.int64)
         counts = tf.cast(ngram_counts, tf.float32)
-        logits = self._logits(ids, counts, self.kernel, self.idf)
+        logits = self._logits(ids, counts, self.kernel, self.idf, self.ratio)
         if self.num_languages:
             lang_id = tf.cast(lang_id, tf.int64)
             known = lang_id >= 0
             logits *= tf.where(known, self.shared_weight, 1.0)[:, None]
             copies = language_copy_ids(ids, tf.maximum(lang_id, 0), self.buckets)
             logits += self._logits(copies, tf.where(known[:, None], counts, 0.0),
-                                   self.language_kernel, self.language_idf)
+                                   self.language_kernel, self.language_idf,
+                                   self.language_ratio)
         return self.gain * logits
 
     def get_config(self):
         return {**super().get_config(), "num_outputs": self.num_outputs,
                 "buckets": self.buckets, "num_languages": self.num_languages, "gain": self.gain,
-                "shared_weight": self.shared_weight}
+                "shared_weight": self.shared_weight, "log_count_ratio": self.log_count_ratio}

@@ -38,7 +38,8 @@ flags.DEFINE_list("corpus", ["masakhanews", "sib200", "brighter"], "Corpora to r
 flags.DEFINE_list("langs", [], "Languages (default: every language with a train split).")
 flags.DEFINE_list("rows", ["peer", "recommended", "han", "mhan_att", "mhan_both", "cnn",
                            "mhan_att_wide", "no_wide", "sigmoid", "per_language_labels",
-                           "no_language_copies", "no_label_weights"], "Rows to (re)run.")
+                           "no_language_copies", "no_log_count_ratio", "no_label_weights"],
+                  "Rows to (re)run.")
 flags.DEFINE_integer("seeds", 3, "Seeds of the recommended setting.")
 flags.DEFINE_integer("epochs", 0, "Epochs of every mlclf row (0: each setting's own).")
 flags.DEFINE_string("data_root", os.path.join(ROOT, "..", "shared", "data"),
@@ -60,6 +61,7 @@ VARIANTS = {"mhan_att_wide": dict(model="mhan_att"),
             "sigmoid": dict(output="sigmoid"),
             "per_language_labels": dict(label_space="per_language"),
             "no_language_copies": dict(wide_language_copies="false"),
+            "no_log_count_ratio": dict(wide_log_count_ratio="false"),
             "no_label_weights": dict(label_weights="none")}
 
 

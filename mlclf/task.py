@@ -497,21 +497,21 @@ def ngram_frequencies(train_examples: dict, resources: Resources,
             documents += int(ids.nrows())
             ids_by_kind = {"shared": ids}
             if "language" in counts:
-                copies = wide_lib.language_copy_ids(ids.to_tensor(), tf.fill([ids.nrows()], lang_id),
-                                                    spec.ngrams.buckets)
+                copies = wide_lib.language_copy_ids(
+                    ids.to_tensor(), tf.fill([ids.nrows()], lang_id), spec.ngrams.buckets)
                 ids_by_kind["language"] = tf.ragged.boolean_mask(copies, copies > 0)
             if by_output:
                 targets = np.zeros((int(ids.nrows()), outputs), bool)
                 for document, labels in enumerate(batch["labels"].to_list()):
                     targets[document, resources.label_space.encode(lang, labels)] = True
             for kind, kind_ids in ids_by_kind.items():
-                counts[kind] += np.bincount(kind_ids.flat_values.numpy(), minlength=rows)
+                flat = kind_ids.flat_values.numpy()
+                counts[kind] += np.bincount(flat, minlength=rows)
                 if by_output:
-                    document_of_id = kind_ids.value_rowids().numpy()
-                    flat = kind_ids.flat_values.numpy()
+                    target_of_id = targets[kind_ids.value_rowids().numpy()]  # [ids, outputs]
                     for output in np.flatnonzero(targets.any(0)):
                         counts[f"{kind}_by_output"][:, output] += np.bincount(
-                            flat[targets[document_of_id, output]], minlength=rows).astype(np.int32)
+                            flat[target_of_id[:, output]], minlength=rows).astype(np.int32)
     counts.setdefault("language", None)
     return {**counts, "documents": documents}
 

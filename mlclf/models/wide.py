@@ -65,12 +65,13 @@ def log_count_ratios(by_output, document_frequency, min_df: int = 2,
     kept = (np.asarray(document_frequency) >= min_df)[:, None]
     kept[0] = False
     with_output = np.asarray(by_output, np.float64)
-    without = np.asarray(document_frequency, np.float64)[:, None] - with_output
-    p = np.where(kept, alpha + with_output, 0.0)
-    q = np.where(kept, alpha + without, 0.0)
-    ratio = (np.log(np.where(kept, p, 1.0) / np.maximum(p.sum(0), alpha))
-             - np.log(np.where(kept, q, 1.0) / np.maximum(q.sum(0), alpha)))
-    return np.where(kept, ratio, 0.0).astype(np.float32)
+    p = alpha + with_output
+    q = alpha + np.asarray(document_frequency, np.float64)[:, None] - with_output
+
+    def log_share(counts):  # log(counts / |counts|_1), the norm over the kept features
+        return np.log(counts / np.maximum((counts * kept).sum(0), alpha))
+
+    return np.where(kept, log_share(p) - log_share(q), 0.0).astype(np.float32)
 
 
 @register
